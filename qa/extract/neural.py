@@ -1,0 +1,155 @@
+"""The neural reader: our own fine-tuned MiniLM span extractor (issue 5).
+
+``NeuralReader().extract(question, hits)`` reads every retrieved chunk in one
+batched forward pass (chunks longer than the window are split into strided
+windows), decodes the n-best spans per window from the start/end logits and maps
+them back to article offsets, so ``hit.article.text[span.start:span.end] == span.text``.
+
+Span scores are ``sigmoid(a * margin + b)`` where ``margin`` is the span's
+start+end logit minus the same window's no-answer ([CLS]) logit: not normalised per
+chunk, so comparable across chunks and articles; ``a, b`` were fitted on a held-out
+slice of the training data (own passage vs. another passage), so the score reads as
+the probability that the span answers the question.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.reader.artifact import ArtifactError, find_artifact, load_artifact
+from qa.reader.runtime import ReadConfig, ReaderRuntime
+from qa.types import Hit, Span
+
+
+class NeuralReader:
+    """Extractor backed by the shipped reader artifact (loaded lazily on first use).
+
+    Args:
+        artifact: Artifact folder; default the newest under ``qa/reader_artifacts/``.
+        settings: :class:`qa.settings.Settings` (uses ``max_answer_chars``).
+        n_best: Spans returned per chunk.
+        batch_size: Windows per forward pass (all retrieved chunks fit in one by default).
+        threads: torch intra-op threads (``None``: leave torch's setting).
+        device: ``"cpu"`` or ``"cuda"``.
+    """
+
+    name = "neural"
+
+    def __init__(
+        self,
+        artifact: str | Path | None = None,
+        *,
+        settings: Any = None,
+        n_best: int = 3,
+        batch_size: int = 64,
+        threads: int | None = None,
+        device: str = "cpu",
+    ) -> None:
+        self._artifact = Path(artifact) if artifact is not None else None
+        self.settings = settings
+        self.n_best = n_best
+        self.batch_size = batch_size
+        self.threads = threads
+        self.device = device
+        self._runtime: ReaderRuntime | None = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available(artifact: str | Path | None = None) -> bool:
+        """Whether an artifact is there to load (cheap: no model is loaded)."""
+        if artifact is not None:
+            return (Path(artifact) / "manifest.json").is_file()
+        return find_artifact() is not None
+
+    @property
+    def artifact_dir(self) -> Path:
+        """The artifact this reader uses."""
+        if self._artifact is None:
+            found = find_artifact()
+            if found is None:
+                raise ArtifactError(
+                    "no reader artifact under qa/reader_artifacts/; train one with "
+                    "`qa train-reader` or use the heuristic extractor"
+                )
+            self._artifact = found
+        return self._artifact
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The loaded artifact's manifest."""
+        return self.runtime.manifest  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def runtime(self) -> ReaderRuntime:
+        """The loaded model (base + artifact), loaded on first access."""
+        if self._runtime is None:
+            with self._lock:
+                if self._runtime is None:
+                    import torch
+
+                    if self.threads:
+                        torch.set_num_threads(self.threads)
+                    model, tokenizer, manifest = load_artifact(
+                        self.artifact_dir, device=self.device
+                    )
+                    reading = manifest.get("reading", {})
+                    cal = manifest.get("calibration", {})
+                    max_chars = getattr(self.settings, "max_answer_chars", None)
+                    rt = ReaderRuntime(
+                        model,
+                        tokenizer,
+                        ReadConfig(
+                            max_length=int(reading.get("max_length", 256)),
+                            stride=int(reading.get("stride", 128)),
+                            n_best=self.n_best,
+                            max_answer_tokens=int(reading.get("max_answer_tokens", 30)),
+                            max_answer_chars=max_chars,
+                            batch_size=self.batch_size,
+                        ),
+                        calibration=(float(cal.get("a", 1.0)), float(cal.get("b", 0.0))),
+                        device=self.device,
+                    )
+                    rt.manifest = manifest  # type: ignore[attr-defined]
+                    self._runtime = rt
+        return self._runtime
+
+    def extract(self, question: str, hits: Sequence[Hit]) -> list[Span]:
+        """Answer candidates from all ``hits`` (one forward pass), best first."""
+        hits = [h for h in hits if h.chunk.text.strip()]
+        if not hits or not question.strip():
+            return []
+        rt = self.runtime
+        per_chunk = rt.read([question] * len(hits), [h.chunk.text for h in hits])
+        spans: list[Span] = []
+        for hit, cands in zip(hits, per_chunk, strict=True):
+            base = hit.chunk.start
+            for c in cands:
+                start, end = base + c.start, base + c.end
+                text = hit.article.text[start:end]
+                if not text.strip():
+                    continue
+                spans.append(Span(text, start, end, rt.score(c), hit))
+        spans.sort(key=lambda s: (-s.score, s.hit.rank, s.start))
+        return spans
+
+    def read_passage(self, question: str, context: str) -> tuple[str, int, int, float]:
+        """Closed setting: best answer in one raw passage as ``(text, start, end, score)``
+        with ``context[start:end] == text``; ``("", 0, 0, 0.0)`` if nothing decodes."""
+        return self.runtime.read_passage(question, context)
+
+    def read_passages(
+        self, questions: Sequence[str], contexts: Sequence[str]
+    ) -> list[tuple[str, int, int, float]]:
+        """Batched :meth:`read_passage` for many (question, passage) pairs."""
+        rt = self.runtime
+        out = []
+        for ctx, spans in zip(contexts, rt.read(questions, contexts, n_best=1), strict=True):
+            if spans:
+                sp = spans[0]
+                out.append((ctx[sp.start : sp.end], sp.start, sp.end, rt.score(sp)))
+            else:
+                out.append(("", 0, 0, 0.0))
+        return out

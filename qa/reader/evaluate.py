@@ -1,0 +1,155 @@
+"""Closed-setting SQuAD evaluation (official v1.1 normalisation) and score calibration.
+
+Run: ``python -m qa.reader.evaluate --artifact DIR --data ../shared/data/squad/dev-v1.1.json
+--sample 1000 --seed 0`` (evaluation only: nothing here trains or tunes on its data,
+except :func:`calibrate`, which the trainer runs on its held-out *training* slice).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import string
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from qa.reader.data import Example, load_squad
+from qa.reader.decode import fit_calibration
+from qa.reader.runtime import ReaderRuntime
+
+
+def normalize_answer(s: str) -> str:
+    """SQuAD v1.1 official: lower case, drop punctuation, articles and extra spaces."""
+    s = s.lower()
+    s = "".join(ch for ch in s if ch not in set(string.punctuation))
+    s = re.sub(r"\b(a|an|the)\b", " ", s)
+    return " ".join(s.split())
+
+
+def f1_score(prediction: str, ground_truth: str) -> float:
+    """Token-overlap F1 after normalisation (official SQuAD v1.1)."""
+    pred = normalize_answer(prediction).split()
+    gold = normalize_answer(ground_truth).split()
+    common = Counter(pred) & Counter(gold)
+    same = sum(common.values())
+    if same == 0:
+        return 0.0
+    precision = same / len(pred)
+    recall = same / len(gold)
+    return 2 * precision * recall / (precision + recall)
+
+
+def exact_match(prediction: str, ground_truth: str) -> float:
+    """1.0 when the normalised strings are equal."""
+    return float(normalize_answer(prediction) == normalize_answer(ground_truth))
+
+
+def max_over(metric, prediction: str, golds: Sequence[str]) -> float:  # type: ignore[no-untyped-def]
+    """Best score against any gold answer (official SQuAD)."""
+    return max((metric(prediction, g) for g in golds), default=0.0)
+
+
+def sample_examples(examples: Sequence[Example], n: int | None, seed: int) -> list[Example]:
+    """``n`` examples drawn with ``random.Random(seed)`` (all of them when ``n`` is None)."""
+    items = [e for e in examples if e.answers]
+    if n is None or n >= len(items):
+        return list(items)
+    return random.Random(seed).sample(items, n)
+
+
+def predict(runtime: ReaderRuntime, examples: Sequence[Example], chunk: int = 256) -> list[str]:
+    """The best span text for each example (closed setting: its own passage)."""
+    preds: list[str] = []
+    for i in range(0, len(examples), chunk):
+        part = examples[i : i + chunk]
+        spans = runtime.read([e.question for e in part], [e.context for e in part], n_best=1)
+        for e, sp in zip(part, spans, strict=True):
+            preds.append(e.context[sp[0].start : sp[0].end] if sp else "")
+    return preds
+
+
+def score(examples: Sequence[Example], preds: Sequence[str]) -> dict[str, float]:
+    """EM and F1 in percent."""
+    em = f1 = 0.0
+    for e, p in zip(examples, preds, strict=True):
+        golds = [t for t, _ in e.answers]
+        em += max_over(exact_match, p, golds)
+        f1 += max_over(f1_score, p, golds)
+    n = max(1, len(examples))
+    return {"exact_match": 100 * em / n, "f1": 100 * f1 / n, "n": len(examples)}
+
+
+def evaluate_closed(runtime: ReaderRuntime, examples: Sequence[Example]) -> dict[str, float]:
+    """Closed-setting EM/F1 of ``runtime`` on ``examples``."""
+    return score(examples, predict(runtime, examples))
+
+
+def calibrate(runtime: ReaderRuntime, heldout: Sequence[Example], seed: int = 0) -> tuple[float, float]:
+    """Fit the score calibration on held-out *training* questions.
+
+    Positives: each question read against its own passage, label 1 when the best
+    span has F1 >= 0.5. Negatives: the question read against a passage of another
+    question (label 0), so that a low score means "not in this chunk".
+    """
+    rng = random.Random(seed)
+    items = [e for e in heldout if e.answers]
+    contexts = sorted({e.context for e in items})
+    qs, ps, labels_gold = [], [], []
+    for e in items:
+        qs.append(e.question)
+        ps.append(e.context)
+        labels_gold.append([t for t, _ in e.answers])
+        other = rng.choice(contexts)
+        if other != e.context:
+            qs.append(e.question)
+            ps.append(other)
+            labels_gold.append(None)
+    margins, labels = [], []
+    for i in range(0, len(qs), 256):
+        spans = runtime.read(qs[i : i + 256], ps[i : i + 256], n_best=1)
+        for sp, p, golds in zip(spans, ps[i : i + 256], labels_gold[i : i + 256], strict=True):
+            if not sp:
+                continue
+            margins.append(sp[0].margin)
+            text = p[sp[0].start : sp[0].end]
+            labels.append(int(golds is not None and max_over(f1_score, text, golds) >= 0.5))
+    return fit_calibration(margins, labels)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: closed EM/F1 of an artifact on a SQuAD-format file."""
+    from qa.extract.neural import NeuralReader
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--artifact", default=None, help="artifact dir (default: newest shipped)")
+    ap.add_argument("--data", default="../shared/data/squad/dev-v1.1.json")
+    ap.add_argument("--sample", type=int, default=1000, help="0 = all questions")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", default=None, help="also write the result here")
+    args = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    reader = NeuralReader(artifact=args.artifact)
+    runtime = reader.runtime
+    examples = sample_examples(load_squad(args.data), args.sample or None, args.seed)
+    t0 = time.perf_counter()
+    result = evaluate_closed(runtime, examples)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    result.update(
+        data=str(args.data), sample=args.sample, seed=args.seed, artifact=str(reader.artifact_dir)
+    )
+    print(json.dumps(result, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
