@@ -75,6 +75,9 @@ class SentenceEncoder:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     import torch
                     from sentence_transformers import SentenceTransformer
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
 
                     if self._threads is not None:
                         torch.set_num_threads(self._threads)

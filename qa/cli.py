@@ -1,0 +1,196 @@
+"""The ``qa`` command line: a thin adapter that parses, calls the library, renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qa.settings import Settings
+from qa.types import Answer, Filters
+
+INDEX_HELP = "Index directory (default: $QA_INDEX; without either, the bundled sample corpus)."
+
+
+def _index_option(required: bool = False) -> Any:
+    return click.option(
+        "--index", "index", envvar="QA_INDEX", type=click.Path(file_okay=False, path_type=Path),
+        required=required, help=INDEX_HELP,
+    )
+
+
+def _open(index: Path | None, create: bool = False, extractor: str | None = None) -> Any:
+    from qa.assistant import Assistant
+
+    settings = Settings(extractor=extractor) if extractor is not None else Settings()
+    return Assistant.open(index, settings=settings, create=create)
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    """The Answer as a JSON-ready dict (``answer`` holds the text or null)."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "score": round(answer.score, 4),
+        "extractor": answer.extractor,
+        "citations": [asdict(c) for c in answer.citations],
+        "related": [asdict(c) for c in answer.related],
+    }
+
+
+def render_answer(answer: Answer) -> str:
+    """Plain-text rendering for the terminal."""
+    if answer.text is None:
+        lines = [f"Not found in the articles (best score {answer.score:.2f})."]
+        for cite in answer.related:
+            lines.append(f"  related: {cite.title} ({cite.date or 'undated'}, {cite.source or 'unknown source'})")
+        return "\n".join(lines)
+    lines = [f"{answer.text}    (confidence {answer.score:.2f})"]
+    for cite in answer.citations:
+        lo, hi = cite.highlight
+        passage = cite.passage[:lo] + "[[" + cite.passage[lo:hi] + "]]" + cite.passage[hi:]
+        meta = ", ".join(x for x in (cite.date, cite.source) if x)
+        lines.append(f"  - {cite.title}" + (f" ({meta})" if meta else "") + f" [{cite.start}:{cite.end}]")
+        lines.append("    " + " ".join(passage.split()))
+    return "\n".join(lines)
+
+
+class QAGroup(click.Group):
+    """Turns library errors into one-line messages with a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; known errors become ``error: ...`` lines."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("interrupted; the index is unchanged unless the summary said otherwise", err=True)
+            sys.exit(130)
+        except (OSError, ValueError, RuntimeError) as exc:
+            if os.environ.get("QA_DEBUG"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=QAGroup)
+@click.version_option(package_name="newsqa")
+def main() -> None:
+    """Ask questions of news articles; get exact answers with citations."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_index_option(required=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
+    """Add articles (files or folders: .txt .md .json .jsonl .html) to the index."""
+    from tqdm import tqdm
+
+    assistant = _open(index, create=True)
+    bar = tqdm(desc="embedding chunks", unit="chunk", disable=quiet, file=sys.stderr)
+    try:
+        report = assistant.add(list(paths), progress=lambda n, _: bar.update(n))
+    finally:
+        bar.close()
+    for rejection in report.rejected:
+        click.echo(f"rejected {rejection.origin}: {rejection.reason}", err=True)
+    click.echo(report.summary())
+    info = assistant.info()
+    click.echo(f"index {info.path}: {info.articles} articles, {info.chunks} chunks")
+
+
+@main.command()
+@click.argument("question")
+@_index_option()
+@click.option("--json", "as_json", is_flag=True, help="Print the Answer as JSON.")
+@click.option("--top-k", type=int, default=None, help="Passages to read.")
+@click.option("--since", default=None, help="Only articles dated on/after YYYY-MM-DD.")
+@click.option("--until", default=None, help="Only articles dated on/before YYYY-MM-DD.")
+@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option("--extractor", type=click.Choice(["auto", "neural", "heuristic"]), default=None)
+def ask(question: str, index: Path | None, as_json: bool, top_k: int | None, since: str | None,
+        until: str | None, sources: tuple[str, ...], extractor: str | None) -> None:
+    """Answer QUESTION from the indexed articles."""
+    assistant = _open(index, extractor=extractor)
+    filters = Filters(date_from=since, date_to=until, sources=tuple(sources))
+    answer = assistant.ask(question, top_k=top_k, filters=None if filters.empty else filters)
+    if as_json:
+        click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_answer(answer))
+
+
+@main.command()
+@_index_option()
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def info(index: Path | None, as_json: bool) -> None:
+    """Show what the index holds."""
+    assistant = _open(index)
+    data = asdict(assistant.info())
+    data["package_version"] = assistant.manifest.get("package_version")
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+@main.command()
+@click.argument("article_ids", nargs=-1, required=True)
+@_index_option(required=True)
+def delete(article_ids: tuple[str, ...], index: Path) -> None:
+    """Delete articles (and their chunks) by id."""
+    assistant = _open(index)
+    missing = [a for a in article_ids if not assistant.delete(a)]
+    click.echo(f"deleted {len(article_ids) - len(missing)}")
+    if missing:
+        click.echo(f"not found: {', '.join(missing)}", err=True)
+        sys.exit(1)
+
+
+@main.command(name="list")
+@_index_option()
+def list_articles(index: Path | None) -> None:
+    """List stored articles: id, date, source, title."""
+    assistant = _open(index)
+    for article in sorted(assistant.articles(), key=lambda a: (a.date or "", a.title)):
+        click.echo(f"{article.article_id}  {article.date or '----------'}  {article.source or '-':12.12}  {article.title}")
+
+
+@main.command(name="repl")
+@_index_option()
+def repl(index: Path | None) -> None:
+    """Ask questions interactively (empty line or Ctrl-D to quit)."""
+    assistant = _open(index)
+    while True:
+        try:
+            question = input("question> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        click.echo(render_answer(assistant.ask(question)))
+
+
+def _register_optional() -> None:
+    """Add the sub-commands that live in their own packages, when present."""
+    for module, attr in (("qa.eval.cli", "eval_group"), ("qa.chat.cli", "chat_command"),
+                         ("qa.reader.cli", "train_reader_command")):
+        try:
+            mod = __import__(module, fromlist=[attr])
+        except ImportError:
+            continue
+        command = getattr(mod, attr, None)
+        if command is not None:
+            main.add_command(command)
+
+
+_register_optional()

@@ -1,0 +1,35 @@
+"""Test doubles: a deterministic, model-free encoder."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class HashingEncoder:
+    """Bag-of-words hashing encoder: similar word sets give similar unit vectors.
+
+    Deterministic across processes (blake2b, not Python's salted ``hash``).
+    """
+
+    def __init__(self, dimension: int = 64, name: str = "test/hashing-encoder") -> None:
+        self.dimension = dimension
+        self.name = name
+        self.calls = 0
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.calls += 1
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "big")
+                out[row, h % self.dimension] += 1.0 if (h >> 16) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+            else:
+                out[row, 0] = 1.0
+        return out
