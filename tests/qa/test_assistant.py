@@ -1,0 +1,114 @@
+"""Integration: the real encoder and spaCy on the bundled sample corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fakes import HashingEncoder
+
+from qa import Assistant, Filters, Settings
+from qa.assistant import make_extractor
+
+SAMPLE_Q = "Who is Japan's counterpart in the dialogue?"
+
+
+def check_offsets(answer) -> None:
+    for cite in (*answer.citations, *answer.related):
+        assert cite.quote
+        lo, hi = cite.highlight
+        assert cite.passage[lo:hi] == cite.quote
+        assert cite.passage_start <= cite.start <= cite.end <= cite.passage_end
+
+
+def test_sample_question_answered_with_exact_citation(sample_assistant) -> None:
+    answer = sample_assistant.ask(SAMPLE_Q)
+    assert answer.text == "Takehiro Funakoshi"
+    assert 0.0 <= answer.score <= 1.0
+    assert answer.citations
+    articles = {a.article_id: a for a in sample_assistant.articles()}
+    for cite in answer.citations:
+        assert articles[cite.article_id].text[cite.start : cite.end] == cite.quote == answer.text
+        assert cite.date == "2025-11-07"
+        assert cite.source == "Yonhap"
+    check_offsets(answer)
+
+
+def test_unanswerable_question_gets_no_answer(sample_assistant) -> None:
+    answer = sample_assistant.ask("Who won the 2022 FIFA World Cup?")
+    assert answer.text is None
+    assert not answer.citations
+    assert answer.related  # the closest passages are offered
+    check_offsets(answer)
+
+
+def test_ask_batch_matches_ask(sample_assistant) -> None:
+    questions = [SAMPLE_Q, "Who won the 2022 FIFA World Cup?", "When were the talks held?"]
+    batch = sample_assistant.ask_batch(questions)
+    single = [sample_assistant.ask(q) for q in questions]
+    assert [a.text for a in batch] == [a.text for a in single]
+    assert [round(a.score, 5) for a in batch] == [round(a.score, 5) for a in single]
+
+
+def test_filters_restrict_sources_and_dates(sample_assistant) -> None:
+    none = sample_assistant.ask(SAMPLE_Q, filters=Filters(sources=("Reuters",)))
+    assert none.text is None and not none.related
+    old = sample_assistant.ask(SAMPLE_Q, filters=Filters(date_to="2020-01-01"))
+    assert old.text is None
+    ok = sample_assistant.ask(SAMPLE_Q, filters=Filters(sources=("yonhap",), date_from="2025-11-01"))
+    assert ok.text == "Takehiro Funakoshi"
+
+
+def test_empty_question_rejected(sample_assistant) -> None:
+    with pytest.raises(ValueError, match="empty"):
+        sample_assistant.ask("   ")
+
+
+def test_module_level_ask_uses_sample(monkeypatch: pytest.MonkeyPatch, sample_assistant) -> None:
+    import qa.assistant as module
+
+    monkeypatch.setattr(module, "_default", sample_assistant)
+    import qa
+
+    assert qa.ask(SAMPLE_Q).text == "Takehiro Funakoshi"
+
+
+def test_open_is_cheap_and_models_lazy(tmp_path: Path) -> None:
+    encoder = HashingEncoder()
+    assistant = Assistant.open(tmp_path / "ix", encoder=encoder)
+    assert encoder.calls == 0
+    assert assistant.info().articles == 0
+
+
+def test_add_update_delete_roundtrip(tmp_path: Path) -> None:
+    enc = HashingEncoder()
+    assistant = Assistant.open(tmp_path / "ix", encoder=enc, settings=Settings(extractor="heuristic"))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("Flood hits valley\n\nHeavy rain flooded the valley on Monday, officials said.")
+    (folder / "b.jsonl").write_text('{"id": "x1", "title": "Vote", "text": "Parliament voted on Tuesday."}\n{bad json\n')
+    (folder / "c.bin").write_bytes(b"\x00\x01")
+    report = assistant.add(folder)
+    assert len(report.added) == 2
+    reasons = {r.origin.split("/")[-1]: r.reason for r in report.rejected}
+    assert "malformed JSON" in reasons["b.jsonl:2"]
+    assert "unsupported" in reasons["c.bin"]
+    again = assistant.add(folder)
+    assert len(again.unchanged) == 2 and not again.added
+    (folder / "a.txt").write_text("Flood hits valley\n\nThe river burst its banks on Monday, officials said.")
+    updated = assistant.add(folder / "a.txt")
+    assert len(updated.updated) == 1
+    target = updated.updated[0]
+    assert "river burst" in {a.article_id: a for a in assistant.articles()}[target].text
+    assert assistant.delete(target)
+    assert not assistant.delete(target)
+    reopened = Assistant.open(tmp_path / "ix", encoder=enc)
+    assert reopened.info().articles == 1
+
+
+def test_make_extractor_names() -> None:
+    enc = HashingEncoder()
+    assert make_extractor("heuristic", enc).name == "heuristic"
+    assert make_extractor("auto", enc).name in ("heuristic", "neural")
+    with pytest.raises(ValueError):
+        make_extractor("magic", enc)

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from qa.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[1] / "qa" / "sample" / "000_6c212dc43d020d0e.txt"
+
+
+def test_ingest_ask_info_delete(tmp_path: Path) -> None:
+    runner = CliRunner()
+    index = tmp_path / "ix"
+    result = runner.invoke(main, ["ingest", str(SAMPLE), "--index", str(index), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "added 1" in result.output
+    again = runner.invoke(main, ["ingest", str(SAMPLE), "--index", str(index), "--quiet"])
+    assert "unchanged 1" in again.output
+
+    result = runner.invoke(main, ["ask", "Who is Japan's counterpart in the dialogue?", "--json"],
+                           env={"QA_INDEX": str(index)})
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["answer"] == "Takehiro Funakoshi"
+    text = SAMPLE.read_text()
+    for cite in data["citations"]:
+        assert text[cite["start"] : cite["end"]] == cite["quote"]
+        assert set(cite) >= {"article_id", "title", "date", "source", "url", "start", "end", "quote",
+                             "passage", "passage_start", "passage_end"}
+
+    result = runner.invoke(main, ["ask", "Who won the 2022 FIFA World Cup?", "--json", "--index", str(index)])
+    assert json.loads(result.output)["answer"] is None
+
+    info = runner.invoke(main, ["info", "--index", str(index), "--json"])
+    assert json.loads(info.output)["articles"] == 1
+
+    article_id = data["citations"][0]["article_id"]
+    deleted = runner.invoke(main, ["delete", article_id, "--index", str(index)])
+    assert deleted.exit_code == 0 and "deleted 1" in deleted.output
+    missing = runner.invoke(main, ["delete", article_id, "--index", str(index)])
+    assert missing.exit_code == 1
+
+
+def test_errors_are_one_line(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(main, ["info", "--index", str(tmp_path / "nothing")])
+    assert result.exit_code == 1
+    assert result.output.strip().startswith("error:")
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "manifest.json").write_text("{oops")
+    result = runner.invoke(main, ["ask", "anything?", "--index", str(bad)])
+    assert result.exit_code == 1 and "manifest" in result.output and "Traceback" not in result.output
+
+
+def test_ingest_reports_rejections(tmp_path: Path) -> None:
+    runner = CliRunner()
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    result = runner.invoke(main, ["ingest", str(empty), "--index", str(tmp_path / "ix"), "--quiet"])
+    assert result.exit_code == 0
+    assert "empty file" in result.output
+    assert "rejected 1" in result.output
