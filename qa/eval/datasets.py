@@ -41,7 +41,7 @@ class EvalDoc:
     url: str | None = None
 
     def record(self) -> dict[str, Any]:
-        """The ingest record (``Assistant.add_records`` input) for this document."""
+        """Return the ingest record (``Assistant.add_records`` input) for this document."""
         rec: dict[str, Any] = {"id": self.doc_id, "text": self.text}
         for key in ("title", "date", "source", "url"):
             value = getattr(self, key)
@@ -62,6 +62,7 @@ class EvalQuestion:
             questions, the document it was asked about).
         tags: Subsets the question belongs to (e.g. ``answer_in_article``),
             reported separately.
+
     """
 
     qid: str
@@ -83,6 +84,7 @@ class EvalSet:
         distractors: Extra documents added to the index only (open and
             retrieval modes), never gold.
         total_questions: Questions in the file before sampling.
+
     """
 
     name: str
@@ -94,13 +96,13 @@ class EvalSet:
     _by_id: dict[str, EvalDoc] = field(default_factory=dict, compare=False, repr=False)
 
     def doc(self, doc_id: str) -> EvalDoc:
-        """The document with this id."""
+        """Return the document with this id."""
         if not self._by_id:
             self._by_id.update({d.doc_id: d for d in (*self.docs, *self.distractors)})
         return self._by_id[doc_id]
 
     def sample(self, limit: int | None, seed: int = 0) -> EvalSet:
-        """A reproducible sample of ``limit`` questions (file order kept); corpus unchanged."""
+        """Return a reproducible sample of ``limit`` questions; the corpus is unchanged."""
         if limit is None or limit >= len(self.questions):
             return self
         if limit <= 0:
@@ -109,7 +111,7 @@ class EvalSet:
         return replace(self, questions=tuple(self.questions[i] for i in picked), _by_id={})
 
     def with_distractors(self, docs: Sequence[EvalDoc], files: Sequence[Path] = ()) -> EvalSet:
-        """This set with distractor documents added to the corpus."""
+        """Return a copy with distractor documents added to the corpus."""
         return replace(
             self,
             distractors=(*self.distractors, *docs),
@@ -176,8 +178,10 @@ def load_squad(path: str | Path, *, name: str = "squad") -> EvalSet:
             doc_id = f"{a_idx}-{p_idx}"
             docs.append(EvalDoc(doc_id=doc_id, text=para["context"], title=title))
             for qa in para.get("qas", []):
-                golds = () if qa.get("is_impossible") else tuple(
-                    a["text"] for a in qa.get("answers", [])
+                golds = (
+                    ()
+                    if qa.get("is_impossible")
+                    else tuple(a["text"] for a in qa.get("answers", []))
                 )
                 questions.append(
                     EvalQuestion(
@@ -372,7 +376,9 @@ def load_jsonl(articles: str | Path, questions: str | Path) -> EvalSet:
     )
 
 
-def iter_records(eval_set: EvalSet, *, include_distractors: bool = True) -> Iterable[dict[str, Any]]:
+def iter_records(
+    eval_set: EvalSet, *, include_distractors: bool = True
+) -> Iterable[dict[str, Any]]:
     """Ingest records for the set's corpus (and its distractors)."""
     for doc in eval_set.docs:
         yield doc.record()

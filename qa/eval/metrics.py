@@ -111,6 +111,7 @@ class ThresholdResult:
         threshold: Answers scoring below this are withheld (empty prediction).
         exact: Exact match (percent) with that threshold applied.
         f1: Token F1 (percent) with that threshold applied.
+
     """
 
     threshold: float
@@ -142,11 +143,14 @@ def _best_threshold(
     answered: Sequence[bool],
     answerable: Sequence[bool],
 ) -> tuple[float, float]:
-    """The official ``find_best_thresh`` with na_prob = 1 - score.
+    """Run the official ``find_best_thresh`` with na_prob = 1 - score.
 
     Starts from "withhold everything" and adds questions in decreasing score.
-    Returns the best total (percent) and the threshold (a score: answers with
-    ``score >= threshold`` are kept).
+    One difference: among questions with equal scores, only the point after
+    the whole tie group is considered (the official script can report a
+    score in the middle of a tie that no threshold reproduces); with distinct
+    scores the two agree exactly. Returns the best total (percent) and the
+    threshold (a score: answers with ``score >= threshold`` are kept).
     """
     n = len(values)
     if n == 0:
@@ -154,13 +158,11 @@ def _best_threshold(
     cur = float(sum(1 for has in answerable if not has))
     best, best_thresh = cur, math.inf
     order = sorted(range(n), key=lambda i: -scores[i])
-    for i in order:
-        if answerable[i]:
-            diff = values[i]
-        else:
-            diff = -1.0 if answered[i] else 0.0
+    for pos, i in enumerate(order):
+        diff = values[i] if answerable[i] else -1.0 if answered[i] else 0.0
         cur += diff
-        if cur > best:
+        last_of_tie = pos + 1 == n or scores[order[pos + 1]] != scores[i]
+        if last_of_tie and cur > best:
             best, best_thresh = cur, scores[i]
     return 100.0 * best / n, best_thresh
 
@@ -191,7 +193,7 @@ def best_f1_threshold(
     golds: Sequence[Sequence[str]],
     scores: Sequence[float],
 ) -> tuple[float, float]:
-    """The F1-optimal threshold and its F1 (percent), as ``best_f1_thresh`` officially."""
+    """Return the F1-optimal threshold and its F1 (percent), like ``best_f1_thresh``."""
     f1 = [max_f1(p, g) for p, g in zip(predictions, golds, strict=True)]
     answered = [bool(p) for p in predictions]
     has = [is_answerable(g) for g in golds]
@@ -231,6 +233,7 @@ class RiskCoverage:
         thresholds: The score of the last question answered at that cut-off.
         aurc: Area under the curve: the mean risk over all cut-offs
             (lower is better; 0 when every answer is right).
+
     """
 
     coverage: list[float]
@@ -280,7 +283,7 @@ def split_halves(n: int, seed: int) -> tuple[list[int], list[int]]:
 
 
 def threshold_for_risk(scores: Sequence[float], correct: Sequence[bool], max_risk: float) -> float:
-    """The lowest score threshold whose answered questions have risk <= ``max_risk``.
+    """Return the lowest threshold whose answered questions have risk <= ``max_risk``.
 
     Returns ``math.inf`` (answer nothing) when no cut-off reaches the target.
     """
@@ -303,6 +306,7 @@ class SelectiveResult:
         accuracy: Share of all questions handled correctly: a right answer,
             or a withheld answer on an unanswerable question.
         n: Number of questions.
+
     """
 
     threshold: float
@@ -339,7 +343,7 @@ def selective(
 
 
 def percentile(values: Sequence[float], q: float) -> float:
-    """The ``q``-th percentile (0-100) with linear interpolation (numpy's default)."""
+    """Return the ``q``-th percentile (0-100), linearly interpolated (numpy's default)."""
     if not values:
         return 0.0
     xs = sorted(values)

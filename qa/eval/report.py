@@ -12,7 +12,7 @@ from qa.eval import metrics as m
 
 
 def safe_name(name: str) -> str:
-    """A file-name-safe version of a system name."""
+    """Return a file-name-safe version of a system name."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "system"
 
 
@@ -51,19 +51,43 @@ def _row(cells: Sequence[Any]) -> str:
 
 
 def markdown_table(mode: str, systems: Mapping[str, Mapping[str, Any]]) -> str:
-    """A Markdown table with one row per system, columns chosen by mode."""
+    """Return a Markdown table with one row per system, columns chosen by mode."""
     if mode == "retrieval":
         head = ["system", "n", "R@1", "R@5", "R@10", "R@20", "MRR", "doc R@20", "p50 ms", "q/s"]
         lines = [_row(head), _row(["---"] * len(head))]
         for name, s in systems.items():
             r = s["answer_recall"]
-            lines.append(_row([
-                name, s["n"], r["@1"], r["@5"], r["@10"], r["@20"], s["answer_mrr"],
-                s["doc_recall"]["@20"], s["latency"]["p50_ms"], s["latency"]["questions_per_s"],
-            ]))
+            lines.append(
+                _row(
+                    [
+                        name,
+                        s["n"],
+                        r["@1"],
+                        r["@5"],
+                        r["@10"],
+                        r["@20"],
+                        s["answer_mrr"],
+                        s["doc_recall"]["@20"],
+                        s["latency"]["p50_ms"],
+                        s["latency"]["questions_per_s"],
+                    ]
+                )
+            )
         return "\n".join(lines) + "\n"
-    head = ["system", "n", "EM", "F1", "served EM", "served cov %", "held-out EM",
-            "AURC", "cite acc", "p50 ms", "p95 ms", "q/s"]
+    head = [
+        "system",
+        "n",
+        "EM",
+        "F1",
+        "served EM",
+        "served cov %",
+        "held-out EM",
+        "AURC",
+        "cite acc",
+        "p50 ms",
+        "p95 ms",
+        "q/s",
+    ]
     has_noans = any("no_ans" in s for s in systems.values())
     if has_noans:
         head[4:4] = ["HasAns EM", "NoAns EM", "best-thr EM"]
@@ -77,8 +101,13 @@ def markdown_table(mode: str, systems: Mapping[str, Mapping[str, Any]]) -> str:
                 s.get("best_threshold", {}).get("exact"),
             ]
         cells += [
-            s["served"]["exact"], s["served"]["coverage"], s.get("heldout", {}).get("exact"),
-            s["aurc"], s["citation"]["accuracy"], s["latency"]["p50_ms"], s["latency"]["p95_ms"],
+            s["served"]["exact"],
+            s["served"]["coverage"],
+            s.get("heldout", {}).get("exact"),
+            s["aurc"],
+            s["citation"]["accuracy"],
+            s["latency"]["p50_ms"],
+            s["latency"]["p95_ms"],
             s["latency"]["questions_per_s"],
         ]
         lines.append(_row(cells))
@@ -94,8 +123,9 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_risk_coverage(path: Path, curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]],
-                       title: str) -> None:
+def plot_risk_coverage(
+    path: Path, curves: Mapping[str, tuple[Sequence[float], Sequence[bool]]], title: str
+) -> None:
     """Risk-coverage curves (one per system) from scores and correctness."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=110)
@@ -114,8 +144,12 @@ def plot_risk_coverage(path: Path, curves: Mapping[str, tuple[Sequence[float], S
     plt.close(fig)
 
 
-def plot_score_histograms(path: Path, data: Mapping[str, tuple[Sequence[float], Sequence[bool]]],
-                          title: str, threshold: float | None = None) -> None:
+def plot_score_histograms(
+    path: Path,
+    data: Mapping[str, tuple[Sequence[float], Sequence[bool]]],
+    title: str,
+    threshold: float | None = None,
+) -> None:
     """Histogram of confidence scores for right vs wrong answers, one panel per system."""
     plt = _pyplot()
     k = max(len(data), 1)
@@ -124,11 +158,22 @@ def plot_score_histograms(path: Path, data: Mapping[str, tuple[Sequence[float], 
     for ax, (name, (scores, correct)) in zip(axes[0], data.items(), strict=False):
         right = [s for s, c in zip(scores, correct, strict=True) if c]
         wrong = [s for s, c in zip(scores, correct, strict=True) if not c]
-        ax.hist([right, wrong], bins=bins, label=["correct", "wrong"],
-                color=["#2a9d8f", "#e76f51"], alpha=0.85, histtype="barstacked")
+        ax.hist(
+            [right, wrong],
+            bins=bins,
+            label=["correct", "wrong"],
+            color=["#2a9d8f", "#e76f51"],
+            alpha=0.85,
+            histtype="barstacked",
+        )
         if threshold is not None:
-            ax.axvline(threshold, color="black", linestyle="--", linewidth=1,
-                       label=f"min_score {threshold:g}")
+            ax.axvline(
+                threshold,
+                color="black",
+                linestyle="--",
+                linewidth=1,
+                label=f"min_score {threshold:g}",
+            )
         ax.set_xlabel("answer score")
         ax.set_ylabel("questions")
         ax.set_title(name, fontsize=9)

@@ -48,6 +48,7 @@ def answer_metrics(
 
     Returns:
         A JSON-ready dict; percentages are 0-100.
+
     """
     n = len(records)
     preds = [r["prediction"] for r in records]
@@ -102,12 +103,15 @@ def answer_metrics(
             return [xs[i] for i in idx]
 
         tuned = m.best_threshold(pick(tune, preds), pick(tune, golds), pick(tune, scores))
-        t_em = m.apply_threshold(pick(test, exact), pick(test, scores), pick(test, has),
-                                 tuned.threshold)
-        t_f1 = m.apply_threshold(pick(test, f1), pick(test, scores), pick(test, has),
-                                 tuned.threshold)
-        t_sel = m.selective(pick(test, scores), pick(test, correct), pick(test, has),
-                            tuned.threshold)
+        t_em = m.apply_threshold(
+            pick(test, exact), pick(test, scores), pick(test, has), tuned.threshold
+        )
+        t_f1 = m.apply_threshold(
+            pick(test, f1), pick(test, scores), pick(test, has), tuned.threshold
+        )
+        t_sel = m.selective(
+            pick(test, scores), pick(test, correct), pick(test, has), tuned.threshold
+        )
         risk_t = m.threshold_for_risk(pick(tune, scores), pick(tune, correct), max_risk)
         r_sel = m.selective(pick(test, scores), pick(test, correct), pick(test, has), risk_t)
         out["heldout"] = {
@@ -127,13 +131,17 @@ def answer_metrics(
     curve = m.risk_coverage(scores, correct)
     out["aurc"] = round(curve.aurc, 4)
     # Citations: for answered, answerable questions with at least one citation.
-    cited = [r for r in records if r["answerable"] and r["prediction"] and r["citation_ok"] is not None]
+    cited = [
+        r for r in records if r["answerable"] and r["prediction"] and r["citation_ok"] is not None
+    ]
     out["citation"] = {
         "n": len(cited),
         "accuracy": _pct(_mean([float(r["citation_ok"]) for r in cited])),
         "in_gold_doc": _pct(_mean([float(bool(r.get("citation_in_gold_doc"))) for r in cited])),
     }
-    out["latency"] = {k: round(v, 3) for k, v in m.latency_stats([r["latency_s"] for r in records]).items()}
+    out["latency"] = {
+        k: round(v, 3) for k, v in m.latency_stats([r["latency_s"] for r in records]).items()
+    }
     out["subsets"] = _subsets(records)
     return out
 
@@ -151,7 +159,9 @@ def _subsets(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return subsets
 
 
-def retrieval_metrics(records: Sequence[dict[str, Any]], ks: Sequence[int] = RECALL_KS) -> dict[str, Any]:
+def retrieval_metrics(
+    records: Sequence[dict[str, Any]], ks: Sequence[int] = RECALL_KS
+) -> dict[str, Any]:
     """Recall@k and MRR of one retrieval system over answerable questions.
 
     ``answer_recall`` counts a passage holding any gold answer (DrQA style);
@@ -166,5 +176,7 @@ def retrieval_metrics(records: Sequence[dict[str, Any]], ks: Sequence[int] = REC
         "answer_mrr": round(m.mean_reciprocal_rank(ranks), 4),
         "doc_recall": {f"@{k}": _pct(m.recall_at_k(doc_ranks, k)) for k in ks},
         "doc_mrr": round(m.mean_reciprocal_rank(doc_ranks), 4),
-        "latency": {k: round(v, 3) for k, v in m.latency_stats([r["latency_s"] for r in records]).items()},
+        "latency": {
+            k: round(v, 3) for k, v in m.latency_stats([r["latency_s"] for r in records]).items()
+        },
     }

@@ -1,0 +1,1 @@
+"""Evaluation harness: metrics, data loaders, runs and reports (``qa eval``)."""

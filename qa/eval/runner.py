@@ -1,0 +1,485 @@
+"""Run an evaluation: closed-book reading, open retrieval + reading, or retrieval only.
+
+``run_eval`` takes a loaded :class:`~qa.eval.datasets.EvalSet` and writes a run
+directory (per-question JSONL per system, ``summary.json``, ``table.md`` and
+PNG plots). Every system of a ``--compare`` run reads the same questions from
+the same index, so their numbers are directly comparable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qa.eval import metrics as m
+from qa.eval import report, scoring
+from qa.eval.datasets import EvalDoc, EvalQuestion, EvalSet, iter_records, sha256_file
+from qa.settings import Settings
+from qa.types import Answer, Article, Chunk, Hit
+
+MODES = ("closed", "open", "retrieval")
+RETRIEVAL_MODES = ("bm25", "dense", "hybrid")
+EXTRACTORS = ("heuristic", "neural")
+CLOSED_WHOLE_DOC_CHARS = 4000
+ORIGIN = "eval"
+
+AssistantFactory = Callable[[Path, Settings], Any]
+
+
+class EvalError(RuntimeError):
+    """The evaluation cannot run as asked."""
+
+
+@dataclass(frozen=True)
+class System:
+    """One configuration to score: an extractor and/or a retrieval mode."""
+
+    extractor: str | None
+    retrieval: str | None
+
+    @property
+    def name(self) -> str:
+        """Display name, e.g. ``hybrid+neural``, ``heuristic`` or ``bm25``."""
+        return "+".join(p for p in (self.retrieval, self.extractor) if p)
+
+
+@dataclass
+class RunConfig:
+    """How to run.
+
+    Attributes:
+        mode: ``closed``, ``open`` or ``retrieval``.
+        out: Run directory (created).
+        compare: Score baselines side by side (retrieval modes, extractors).
+        extractor: Extractor to use (``heuristic``/``neural``); ``None``
+            keeps the settings' choice.
+        retrieval: Retrieval mode for the main system (default ``hybrid``).
+        index_dir: Index to build or reuse; default ``<out>/index``.
+        top_k: Chunks read per question (open mode); default from settings.
+        seed: Seed for the held-out threshold split.
+        max_risk: Target error rate for the risk-controlled threshold.
+        retrieve_k: Passages retrieved in retrieval mode.
+        command: The command line, recorded in the summary.
+        sampling: ``{"limit": .., "seed": ..}`` as used to sample questions.
+        progress: Show a progress bar on stderr.
+
+    """
+
+    mode: str
+    out: Path
+    compare: bool = False
+    extractor: str | None = None
+    retrieval: str = "hybrid"
+    index_dir: Path | None = None
+    top_k: int | None = None
+    seed: int = 0
+    max_risk: float = 0.1
+    retrieve_k: int = 20
+    command: str = ""
+    sampling: dict[str, Any] = field(default_factory=dict)
+    progress: bool = True
+
+
+def default_factory(encoder: Any = None) -> AssistantFactory:
+    """Return an assistant factory over the real :class:`qa.Assistant`.
+
+    For ``extractor="neural"`` it builds :class:`qa.extract.neural.NeuralReader`
+    directly when the spine's own factory cannot, so a trained reader is
+    scored whenever one is installed.
+    """
+
+    def make(path: Path, settings: Settings) -> Any:
+        from qa.assistant import Assistant
+
+        extractor = None
+        if settings.extractor == "neural":
+            extractor = _neural_reader(settings)
+        return Assistant.open(path, settings=settings, encoder=encoder, extractor=extractor)
+
+    return make
+
+
+def _neural_reader(settings: Settings) -> Any:
+    """Return a ready NeuralReader, or ``None`` to let the assistant choose."""
+    try:
+        from qa.extract.neural import NeuralReader
+    except ImportError:
+        return None
+    available = getattr(NeuralReader, "available", None)
+    if callable(available) and not available():
+        raise EvalError("no trained neural reader is installed (NeuralReader.available() is False)")
+    return NeuralReader(settings=settings)
+
+
+def neural_available() -> str | None:
+    """``None`` if the neural reader can be imported, else the reason it cannot."""
+    try:
+        from qa.extract.neural import NeuralReader  # noqa: F401
+    except Exception as exc:  # noqa: BLE001 - any import failure means "not available"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def plan_systems(cfg: RunConfig, settings: Settings) -> tuple[list[System], dict[str, str]]:
+    """Return the systems to score and the baselines skipped (with reasons)."""
+    skipped: dict[str, str] = {}
+    main_ext = cfg.extractor or settings.extractor
+    if cfg.mode == "retrieval":
+        modes = list(RETRIEVAL_MODES) if cfg.compare else [cfg.retrieval]
+        return [System(None, r) for r in modes], skipped
+    exts = [main_ext]
+    if cfg.compare:
+        for ext in EXTRACTORS:
+            if ext == "neural" and (why := neural_available()):
+                skipped["neural"] = why
+                continue
+            if ext not in exts:
+                exts.append(ext)
+    if cfg.mode == "closed":
+        return [System(e, None) for e in exts], skipped
+    systems = [System(e, cfg.retrieval) for e in exts]
+    if cfg.compare:
+        systems += [System(main_ext, r) for r in RETRIEVAL_MODES if r != cfg.retrieval]
+    return systems, skipped
+
+
+def _article(doc: EvalDoc) -> Article:
+    from qa.parsing import article_from_record
+
+    return article_from_record(doc.record(), ORIGIN)
+
+
+def closed_hits(doc: EvalDoc, settings: Settings) -> list[Hit]:
+    """Return the gold document as hits: one hit if short, else the product's chunks."""
+    article = _article(doc)
+    if len(article.text) <= CLOSED_WHOLE_DOC_CHARS:
+        chunks = [Chunk(0, article.article_id, 0, 0, len(article.text), article.text)]
+    else:
+        from qa.chunking import chunk_article
+
+        chunks = chunk_article(article, settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+    return [Hit(c, article, 1.0, i) for i, c in enumerate(chunks)]
+
+
+def _citation_rows(
+    answer: Answer, golds: Sequence[str], doc_of: dict[str, str], q: EvalQuestion
+) -> tuple[list[dict[str, Any]], bool | None, bool | None]:
+    rows = []
+    for c in answer.citations:
+        inside = c.passage_start <= c.start <= c.end <= c.passage_end
+        rows.append(
+            {
+                "doc_id": doc_of.get(c.article_id, c.article_id),
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+                "passage_start": c.passage_start,
+                "passage_end": c.passage_end,
+                "score": round(float(c.score), 4),
+                "ok": bool(inside and m.contains_answer(c.passage, golds)),
+            }
+        )
+    if not rows or not answer.text:
+        return rows, None, None
+    return rows, rows[0]["ok"], rows[0]["doc_id"] in q.doc_ids
+
+
+def answer_record(
+    q: EvalQuestion, answer: Answer, latency: float, doc_of: dict[str, str]
+) -> dict[str, Any]:
+    """Build the per-question JSONL row for an answer."""
+    pred = answer.text or None
+    cites, ok, in_gold = _citation_rows(answer, q.answers, doc_of, q)
+    exact = m.max_exact(pred, q.answers)
+    return {
+        "id": q.qid,
+        "question": q.question,
+        "gold": list(q.answers),
+        "answerable": m.is_answerable(q.answers),
+        "prediction": pred,
+        "score": round(float(answer.score), 6),
+        "exact": exact,
+        "f1": round(m.max_f1(pred, q.answers), 6),
+        "correct": exact == 1.0,
+        "citation_ok": ok,
+        "citation_in_gold_doc": in_gold,
+        "citations": cites,
+        "extractor": answer.extractor,
+        "latency_s": round(latency, 6),
+        "tags": list(q.tags),
+    }
+
+
+def retrieval_record(
+    q: EvalQuestion, hits: Sequence[Hit], latency: float, doc_of: dict[str, str]
+) -> dict[str, Any]:
+    """Build the per-question JSONL row for a retrieval-only run."""
+    rank = doc_rank = None
+    top = []
+    for i, h in enumerate(hits):
+        doc_id = doc_of.get(h.article.article_id, h.article.article_id)
+        has = m.contains_answer(h.chunk.text, q.answers)
+        if has and rank is None:
+            rank = i
+        if doc_id in q.doc_ids and doc_rank is None:
+            doc_rank = i
+        top.append(
+            {
+                "doc_id": doc_id,
+                "chunk_id": h.chunk.chunk_id,
+                "score": round(float(h.score), 4),
+                "has_answer": has,
+            }
+        )
+    return {
+        "id": q.qid,
+        "question": q.question,
+        "gold": list(q.answers),
+        "gold_docs": list(q.doc_ids),
+        "answerable": m.is_answerable(q.answers),
+        "rank": rank,
+        "doc_rank": doc_rank,
+        "correct": rank is not None,
+        "hits": top,
+        "latency_s": round(latency, 6),
+        "tags": list(q.tags),
+    }
+
+
+def _progress(items: Sequence[Any], desc: str, enabled: bool) -> Iterable[Any]:
+    if not enabled:
+        return items
+    from tqdm import tqdm
+
+    return tqdm(items, desc=desc, unit="q", leave=False)
+
+
+def _run_system(
+    system: System,
+    assistant: Any,
+    eval_set: EvalSet,
+    cfg: RunConfig,
+    settings: Settings,
+    doc_of: dict[str, str],
+) -> list[dict[str, Any]]:
+    questions = eval_set.questions
+    top_k = cfg.top_k or settings.top_k
+
+    def call(q: EvalQuestion) -> Any:
+        if cfg.mode == "closed":
+            hits = [h for d in q.doc_ids for h in closed_hits(eval_set.doc(d), settings)]
+            return assistant.answer_from_hits(q.question, hits)
+        if cfg.mode == "retrieval":
+            return assistant.retrieve(q.question, k=cfg.retrieve_k, mode=system.retrieval)
+        if system.retrieval == "hybrid":
+            return assistant.ask(q.question, top_k=top_k)
+        hits = assistant.retrieve(q.question, k=top_k, mode=system.retrieval)
+        return assistant.answer_from_hits(q.question, hits)
+
+    if cfg.mode == "closed" and any(not q.doc_ids for q in questions):
+        raise EvalError("closed mode needs the gold document of every question (article_ids)")
+    if questions:
+        call(questions[0])  # warm-up: load models outside the timed loop
+    rows = []
+    for q in _progress(questions, system.name, cfg.progress):
+        t0 = time.perf_counter()
+        result = call(q)
+        latency = time.perf_counter() - t0
+        if cfg.mode == "retrieval":
+            rows.append(retrieval_record(q, result, latency, doc_of))
+        else:
+            rows.append(answer_record(q, result, latency, doc_of))
+    return rows
+
+
+def _git_state() -> dict[str, Any]:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = bool(
+            subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout.strip()
+        )
+        return {"commit": head, "dirty": dirty}
+    except (OSError, subprocess.SubprocessError):
+        return {}
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _jsonable(v) for k, v in dataclasses.asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Path):
+        return str(obj)
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return obj
+    return str(obj)
+
+
+def _index_manifest(assistant: Any, index_dir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": str(index_dir)}
+    try:
+        out["info"] = _jsonable(assistant.info())
+        manifest = getattr(assistant, "manifest", None)
+        if manifest is not None:
+            out["manifest"] = _jsonable(manifest)
+    except Exception as exc:  # noqa: BLE001 - recorded, not fatal
+        out["error"] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def _doc_map(eval_set: EvalSet) -> dict[str, str]:
+    """Index article id -> evaluation document id."""
+    return {_article(d).article_id: d.doc_id for d in (*eval_set.docs, *eval_set.distractors)}
+
+
+def _corpus_hash(eval_set: EvalSet) -> str:
+    digest = hashlib.sha256()
+    for rec in iter_records(eval_set):
+        digest.update(json.dumps(rec, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def run_eval(
+    eval_set: EvalSet,
+    cfg: RunConfig,
+    *,
+    settings: Settings | None = None,
+    factory: AssistantFactory | None = None,
+) -> dict[str, Any]:
+    """Run the evaluation and write the run directory; returns the summary.
+
+    The assistant runs with ``min_score = 0`` so that every question gets its
+    best answer and score; the product's threshold (``settings.min_score``)
+    is then applied offline for the ``served`` metrics, which is exactly what
+    the product would have answered.
+    """
+    if cfg.mode not in MODES:
+        raise EvalError(f"unknown mode {cfg.mode!r} (choose from {', '.join(MODES)})")
+    settings = settings or Settings()
+    factory = factory or default_factory()
+    started = dt.datetime.now(dt.UTC)
+    t_start = time.perf_counter()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    systems, skipped = plan_systems(cfg, settings)
+    index_dir = (
+        Path(cfg.index_dir)
+        if cfg.index_dir
+        else out / ("index" if cfg.mode != "closed" else "closed-index")
+    )
+    doc_of = _doc_map(eval_set)
+    run_settings = dataclasses.replace(settings, min_score=0.0)
+    ingest: dict[str, Any] = {}
+    manifest: dict[str, Any] = {}
+    results: dict[str, dict[str, Any]] = {}
+    curves: dict[str, tuple[list[float], list[bool]]] = {}
+    for system in systems:
+        sys_settings = run_settings
+        if system.extractor:
+            sys_settings = dataclasses.replace(run_settings, extractor=system.extractor)
+        try:
+            assistant = factory(index_dir, sys_settings)
+            if system.extractor and cfg.mode != "retrieval":
+                _ = assistant.extractor  # fail early if the extractor cannot load
+        except Exception as exc:  # noqa: BLE001 - a baseline that cannot load is skipped
+            if system is systems[0]:
+                raise EvalError(f"cannot open the assistant for {system.name}: {exc}") from exc
+            skipped[system.name] = f"{type(exc).__name__}: {exc}"
+            continue
+        if cfg.mode != "closed" and not ingest:
+            t0 = time.perf_counter()
+            rep = assistant.add_records(iter_records(eval_set), origin=f"{ORIGIN}:{eval_set.name}")
+            ingest = {
+                "seconds": round(time.perf_counter() - t0, 2),
+                "added": len(rep.added),
+                "updated": len(rep.updated),
+                "unchanged": len(rep.unchanged),
+                "rejected": [dataclasses.asdict(r) for r in rep.rejected][:20],
+                "n_rejected": len(rep.rejected),
+            }
+            manifest = _index_manifest(assistant, index_dir)
+        rows = _run_system(system, assistant, eval_set, cfg, run_settings, doc_of)
+        name = system.name
+        if system.extractor in (None, "auto") and rows and cfg.mode != "retrieval":
+            resolved = rows[0].get("extractor") or "auto"
+            name = "+".join(p for p in (system.retrieval, resolved) if p)
+        report.write_jsonl(out / f"predictions-{report.safe_name(name)}.jsonl", rows)
+        if cfg.mode == "retrieval":
+            results[name] = scoring.retrieval_metrics(rows)
+        else:
+            results[name] = scoring.answer_metrics(
+                rows, min_score=settings.min_score, seed=cfg.seed, max_risk=cfg.max_risk
+            )
+            curves[name] = ([r["score"] for r in rows], [bool(r["correct"]) for r in rows])
+        close = getattr(assistant, "close", None)
+        if callable(close):
+            close()
+
+    title = f"{eval_set.name} {cfg.mode} (n={len(eval_set.questions)})"
+    plots = []
+    if cfg.mode == "retrieval":
+        report.plot_recall(out / "recall_at_k.png", results, title)
+        plots.append("recall_at_k.png")
+    else:
+        report.plot_risk_coverage(out / "risk_coverage.png", curves, title)
+        report.plot_score_histograms(out / "score_hist.png", curves, title, settings.min_score)
+        plots += ["risk_coverage.png", "score_hist.png"]
+    table = report.markdown_table(cfg.mode, results)
+    command = f"`{cfg.command}`\n\n" if cfg.command else ""
+    (out / "table.md").write_text(f"## {title}\n\n{command}{table}", encoding="utf-8")
+    summary = {
+        "command": cfg.command,
+        "dataset": {
+            "name": eval_set.name,
+            "files": [{"path": str(p), "sha256": sha256_file(p)} for p in eval_set.files],
+            "questions": len(eval_set.questions),
+            "questions_in_file": eval_set.total_questions,
+            "documents": len(eval_set.docs),
+            "distractors": len(eval_set.distractors),
+            "corpus_sha256": _corpus_hash(eval_set),
+            "sampling": cfg.sampling,
+        },
+        "mode": cfg.mode,
+        "systems": results,
+        "skipped": skipped,
+        "settings": dataclasses.asdict(settings),
+        "run": {
+            "assistant_min_score": 0.0,
+            "served_threshold": settings.min_score,
+            "top_k": cfg.top_k or settings.top_k,
+            "retrieve_k": cfg.retrieve_k,
+            "seed": cfg.seed,
+            "max_risk": cfg.max_risk,
+            "closed_whole_doc_chars": CLOSED_WHOLE_DOC_CHARS,
+        },
+        "ingest": ingest,
+        "index": manifest,
+        "outputs": {"table": "table.md", "plots": plots},
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "git": _git_state(),
+        },
+        "started": started.isoformat(timespec="seconds"),
+        "elapsed_s": round(time.perf_counter() - t_start, 2),
+    }
+    report.write_summary(out / "summary.json", summary)
+    return summary
