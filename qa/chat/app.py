@@ -1,0 +1,387 @@
+"""The Gradio chat app: thin glue between the page and the library.
+
+:class:`ChatBackend` holds everything that is not layout (asking within a
+conversation, uploads, the index summary, the lock) and is tested without a
+server. :func:`build_app` lays out the Blocks page around a backend, and
+:func:`launch` serves it (127.0.0.1 by default, no analytics, no SSR, no
+web fonts fetched).
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import logging  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any, Protocol  # noqa: E402
+
+import gradio as gr  # noqa: E402
+
+from qa.chat.locks import ReadWriteLock  # noqa: E402
+from qa.chat.render import (  # noqa: E402
+    CSS,
+    FileResult,
+    esc,
+    render_info,
+    render_question,
+    render_report,
+    render_turn,
+)
+from qa.conversation import Conversation, Turn  # noqa: E402
+from qa.types import Answer, Filters, IngestReport  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+UPLOAD_EXTENSIONS = (".txt", ".md", ".json", ".jsonl", ".html", ".htm")
+MAX_UPLOAD_BYTES = 5_000_000
+MAX_QUESTION_CHARS = 500
+
+# Questions the bundled sample article (Yonhap, 2025-11-07) answers; the
+# second is a follow-up on the first.
+SAMPLE_EXAMPLES = (
+    "Who is Japan's counterpart in the dialogue?",
+    "What did he hope to build on?",
+    "Who called on Japan to work together?",
+    "Where was the Asia-Pacific Economic Cooperation meeting held?",
+)
+
+
+class ChatAssistant(Protocol):
+    """What the chat needs from ``qa.Assistant``."""
+
+    def ask(
+        self, question: str, *, top_k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
+        """Answer one question."""
+        ...
+
+    def add(self, paths: Any) -> IngestReport:
+        """Ingest files."""
+        ...
+
+    def info(self) -> Any:
+        """Summarise the index (``IndexInfo``)."""
+        ...
+
+
+@dataclass
+class ChatSession:
+    """One browser session: its conversation and the chat messages shown."""
+
+    conversation: Conversation
+    messages: list[dict[str, str]] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)
+
+
+def answer_json(turn: Turn) -> dict[str, Any]:
+    """Summarise a turn as plain data, for API clients and tests."""
+    a = turn.answer
+    return {
+        "question": turn.question,
+        "asked": turn.asked,
+        "found": a.found,
+        "answer": a.text,
+        "score": round(a.score, 4),
+        "follow_up": turn.follow_up,
+        "scoped": turn.scoped,
+        "seconds": round(turn.seconds, 4),
+        "citations": [
+            {
+                "article_id": c.article_id,
+                "title": c.title,
+                "date": c.date,
+                "source": c.source,
+                "start": c.start,
+                "end": c.end,
+                "quote": c.quote,
+            }
+            for c in a.citations
+        ],
+        "related": [{"article_id": c.article_id, "title": c.title} for c in a.related],
+    }
+
+
+class ChatBackend:
+    """Everything the page does, minus the page.
+
+    Questions hold the read side of a :class:`ReadWriteLock` and uploads the
+    write side, so an upload never changes the index under a running
+    question (the assistant locks as well; this keeps the UI's own
+    multi-step operations whole).
+    """
+
+    def __init__(
+        self,
+        assistant: ChatAssistant,
+        *,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> None:
+        """Wrap ``assistant``; uploads larger than ``max_upload_bytes`` are refused."""
+        self.assistant = assistant
+        self.max_upload_bytes = max_upload_bytes
+        self.filters = filters
+        self.top_k = top_k
+        self.lock = ReadWriteLock()
+
+    def new_session(self) -> ChatSession:
+        """Start a session with an empty conversation."""
+        return ChatSession(Conversation(self.assistant, filters=self.filters, top_k=self.top_k))
+
+    def respond(self, question: str, session: ChatSession | None = None) -> ChatSession:
+        """Ask ``question`` in ``session`` (a new one if ``None``); append both messages."""
+        session = session or self.new_session()
+        question = (question or "").strip()
+        if not question:
+            return session
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS]
+        session.messages.append({"role": "user", "content": render_question(question)})
+        try:
+            with self.lock.read():
+                turn = session.conversation.ask(question)
+        except Exception as exc:  # shown in the chat; the server keeps running
+            log.exception("question failed: %r", question)
+            session.messages.append(
+                {"role": "assistant", "content": f"<p>Error: {esc(_one_line(exc))}</p>"}
+            )
+            session.last = {"question": question, "error": _one_line(exc)}
+            return session
+        session.messages.append({"role": "assistant", "content": render_turn(turn)})
+        session.last = answer_json(turn)
+        return session
+
+    def upload(
+        self,
+        paths: Sequence[str | os.PathLike[str]] | None,
+        progress: Callable[[int, int, str], None] | None = None,
+    ) -> list[FileResult]:
+        """Ingest uploaded files one by one; report each file separately.
+
+        A file with another extension or over the size limit is refused
+        without touching the index; the assistant rejects bad content.
+        """
+        results = []
+        paths = list(paths or [])
+        for i, raw in enumerate(paths):
+            path = Path(raw)
+            name = path.name
+            if progress:
+                progress(i, len(paths), name)
+            reason = self._refuse(path)
+            if reason:
+                results.append(FileResult(name, rejected=(reason,)))
+                continue
+            try:
+                with self.lock.write():
+                    report = self.assistant.add([path])
+            except Exception as exc:
+                log.exception("upload failed: %s", path)
+                results.append(FileResult(name, rejected=(_one_line(exc),)))
+                continue
+            results.append(
+                FileResult(
+                    name,
+                    added=len(report.added),
+                    updated=len(report.updated),
+                    unchanged=len(report.unchanged),
+                    rejected=tuple(_reason(r.origin, r.reason, name) for r in report.rejected),
+                )
+            )
+        if progress:
+            progress(len(paths), len(paths), "done")
+        return results
+
+    def _refuse(self, path: Path) -> str | None:
+        if path.suffix.lower() not in UPLOAD_EXTENSIONS:
+            return f"unsupported file type {path.suffix or '(none)'}; use " + ", ".join(
+                UPLOAD_EXTENSIONS
+            )
+        try:
+            size = path.stat().st_size
+        except OSError as exc:
+            return f"cannot read the file: {exc.strerror or exc}"
+        if size > self.max_upload_bytes:
+            return f"file too large ({size:,} bytes; the limit is {self.max_upload_bytes:,})"
+        if size == 0:
+            return "empty file"
+        return None
+
+    def info(self) -> Any:
+        """Return the assistant's ``IndexInfo`` (``None`` when it cannot say)."""
+        try:
+            with self.lock.read():
+                return self.assistant.info()
+        except Exception:
+            log.exception("info failed")
+            return None
+
+    def info_html(self) -> str:
+        """Render the side panel summary."""
+        return render_info(self.info())
+
+
+def warm_up(assistant: ChatAssistant) -> float:
+    """Load the models once before serving (no model loads per request); return seconds."""
+    started = time.perf_counter()
+    try:
+        assistant.ask("Who said what about the news?")
+    except Exception:
+        log.exception("warm-up question failed")
+    return time.perf_counter() - started
+
+
+def _reason(origin: object, reason: str, name: str) -> str:
+    """Prefix a rejection reason with its record (``file.jsonl:3``) when not the file."""
+    where = Path(str(origin or "")).name
+    return reason if where in ("", name) else f"{where}: {reason}"
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default look with local fonts (nothing fetched from the web)."""
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
+
+
+def build_app(
+    assistant: ChatAssistant | ChatBackend,
+    *,
+    examples: Sequence[str] = (),
+    title: str = "News QA",
+) -> gr.Blocks:
+    """Lay out the chat page around an assistant (or a ready backend).
+
+    API names (for ``gradio_client``): ``/ask`` (question -> chat, box, last
+    answer JSON), ``/upload`` (files -> report, index summary), ``/info``,
+    ``/clear``.
+    """
+    backend = assistant if isinstance(assistant, ChatBackend) else ChatBackend(assistant)
+
+    def ask(question: str, session: ChatSession | None):
+        session = backend.respond(question, session)
+        return list(session.messages), session, "", session.last
+
+    def clear():
+        return [], None, {}
+
+    def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008
+        def step(i: int, n: int, name: str) -> None:
+            progress((i, n), desc=f"adding {name}" if i < n else "done", unit="files")
+
+        started = time.perf_counter()
+        results = backend.upload(files or [], step)
+        report = render_report(results)
+        report += f"<p>{len(results)} file(s) in {time.perf_counter() - started:.1f} s</p>"
+        return report, backend.info_html()
+
+    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
+        session = gr.State(None)
+        with gr.Row():
+            with gr.Column(scale=3):
+                gr.Markdown(f"## {esc(title)}\nAsk about the loaded news articles.")
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    elem_id="qa-chat",
+                    height=560,
+                    render_markdown=False,  # our HTML is escaped; no Markdown/LaTeX games
+                    sanitize_html=True,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy"],
+                )
+                with gr.Row():
+                    box = gr.Textbox(
+                        placeholder="Ask a question about the articles…",
+                        show_label=False,
+                        elem_id="qa-question",
+                        scale=5,
+                        max_lines=3,
+                        max_length=MAX_QUESTION_CHARS,
+                        autofocus=True,
+                    )
+                    send = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1)
+                clear_btn = gr.Button("New conversation", size="sm", elem_id="qa-clear")
+                last = gr.JSON(visible=False)
+            with gr.Column(scale=1, min_width=260):
+                gr.Markdown("### Loaded")
+                info = gr.HTML(backend.info_html(), elem_id="qa-info")
+                if examples:
+                    gr.Markdown("### Try")
+                    example_buttons = [
+                        gr.Button(q, size="sm", elem_classes=["qa-example"]) for q in examples
+                    ]
+                else:
+                    example_buttons = []
+                gr.Markdown(
+                    "### Add articles\n"
+                    f"{', '.join(UPLOAD_EXTENSIONS)} · up to "
+                    f"{backend.max_upload_bytes // 1_000_000} MB per file"
+                )
+                files = gr.File(
+                    file_count="multiple",
+                    file_types=list(UPLOAD_EXTENSIONS),
+                    label="Upload",
+                    elem_id="qa-upload",
+                )
+                report = gr.HTML(elem_id="qa-report")
+
+        outputs = [chatbot, session, box, last]
+        box.submit(ask, [box, session], outputs, api_name="ask", concurrency_limit=4)
+        send.click(ask, [box, session], outputs, api_visibility="private", concurrency_limit=4)
+        for button, question in zip(example_buttons, examples, strict=True):
+            button.click(
+                lambda s, q=question: ask(q, s),
+                [session],
+                outputs,
+                api_visibility="private",
+                concurrency_limit=4,
+            )
+        clear_btn.click(clear, None, [chatbot, session, last], api_name="clear")
+        files.upload(upload, [files], [report, info], api_name="upload", concurrency_limit=1)
+        demo.load(backend.info_html, None, info, api_name="info")
+    demo.queue(default_concurrency_limit=4)
+    return demo
+
+
+def launch(
+    demo: gr.Blocks,
+    *,
+    host: str = "127.0.0.1",
+    port: int | None = 7860,
+    block: bool = True,
+    quiet: bool = True,
+    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+) -> str:
+    """Serve ``demo`` and return its local URL (blocks until stopped if ``block``)."""
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=quiet,
+        share=False,
+        inbrowser=False,
+        ssr_mode=False,
+        max_file_size=max_upload_bytes,
+        theme=theme(),
+        css=CSS,
+        footer_links=["api"],
+        mcp_server=False,
+        pwa=False,
+    )
+    url = demo.local_url or f"http://{host}:{port}/"
+    if block:
+        demo.block_thread()
+    return url

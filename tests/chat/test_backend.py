@@ -1,0 +1,266 @@
+"""The chat handler (ChatBackend) without a server: answer, no-answer, follow-up, escaping,
+uploads and concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from chatfakes import FakeAssistant
+from test_render import assert_harmless
+
+from qa.chat.app import MAX_QUESTION_CHARS, ChatBackend, answer_json, warm_up
+from qa.chat.locks import ReadWriteLock
+from qa.chat.render import NOT_FOUND
+
+
+def test_answer(fake_assistant):
+    backend = ChatBackend(fake_assistant)
+    session = backend.respond("Who is Japan's counterpart in the dialogue?")
+    user, bot = session.messages
+    assert user == {"role": "user", "content": "Who is Japan&#x27;s counterpart in the dialogue?"}
+    assert bot["role"] == "assistant"
+    assert "<b>Takehiro Funakoshi</b>" in bot["content"]
+    assert '<mark class="qa-span">Takehiro Funakoshi</mark>' in bot["content"]
+    assert "confidence 87%" in bot["content"]
+    assert "S. Korea, Japan hold strategic dialogue" in bot["content"]
+    assert session.last["answer"] == "Takehiro Funakoshi"
+    assert session.last["citations"][0]["article_id"] == "korea"
+
+
+def test_no_answer(fake_assistant):
+    session = ChatBackend(fake_assistant).respond("What is the capital of France?")
+    bot = session.messages[-1]["content"]
+    assert NOT_FOUND in bot and "Related passages:" in bot
+    assert "<mark" not in bot and "<b>" in bot  # titles in bold, no guessed answer
+    assert session.last["found"] is False and session.last["answer"] is None
+    assert len(session.last["related"]) == 2
+
+
+def test_follow_up_uses_the_same_article(fake_assistant):
+    backend = ChatBackend(fake_assistant)
+    session = backend.respond("Who is Japan's counterpart in the dialogue?")
+    session = backend.respond("What did he hope to build on?", session)
+    assert len(session.messages) == 4
+    assert session.last["asked"] == "What did Takehiro Funakoshi hope to build on?"
+    assert session.last["scoped"] is True
+    assert session.last["answer"] == "the outcome of the recent summit talks"
+    assert session.last["citations"][0]["article_id"] == "korea"
+    assert fake_assistant.calls[-1][1].article_ids == ("korea",)
+    assert (
+        "Read as: “What did Takehiro Funakoshi hope to build on?”"
+        in (session.messages[-1]["content"])
+    )
+
+
+def test_sessions_are_separate(fake_assistant):
+    backend = ChatBackend(fake_assistant)
+    a = backend.respond("Who is Japan's counterpart in the dialogue?")
+    b = backend.respond("What did he hope to build on?")
+    assert a is not b and len(b.messages) == 2
+    assert b.last["follow_up"] is False and b.last["asked"] == "What did he hope to build on?"
+
+
+def test_escaping_of_question_article_and_answer(fake_assistant):
+    backend = ChatBackend(fake_assistant)
+    session = backend.respond("Who is the editor? <img src=x onerror=alert(1)>")
+    session = backend.respond("<script>alert('q')</script> what about the script?", session)
+    for message in session.messages:
+        assert_harmless(message["content"])
+    user = session.messages[0]["content"]
+    assert user == "Who is the editor? &lt;img src=x onerror=alert(1)&gt;"
+    bot = session.messages[-1]["content"]
+    assert '<mark class="qa-span">&lt;script&gt;window.__pwned = 1&lt;/script&gt;</mark>' in bot
+    assert "Evil &lt;img src=x onerror=&quot;window.__pwned=3&quot;&gt; title" in bot
+
+
+def test_empty_and_long_questions(fake_assistant):
+    backend = ChatBackend(fake_assistant)
+    session = backend.respond("   ")
+    assert session.messages == [] and fake_assistant.calls == []
+    backend.respond("x" * (MAX_QUESTION_CHARS + 50), session)
+    assert len(fake_assistant.calls[-1][0]) == MAX_QUESTION_CHARS
+
+
+def test_assistant_error_is_one_escaped_line(fake_assistant):
+    def boom(*a, **k):
+        raise RuntimeError("index <broken>\nsecond line")
+
+    fake_assistant.ask = boom
+    session = ChatBackend(fake_assistant).respond("Who?")
+    assert session.messages[-1]["content"] == "<p>Error: index &lt;broken&gt;</p>"
+    assert session.last["error"] == "index <broken>"
+
+
+def test_upload_reports_each_file(fake_assistant, tmp_path):
+    good = tmp_path / "story.txt"
+    good.write_text("A new article about the Busan film festival opening on Friday.")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("BAD record\n")
+    exe = tmp_path / "virus.exe"
+    exe.write_bytes(b"MZ")
+    big = tmp_path / "big.md"
+    big.write_text("x" * 2000)
+    empty = tmp_path / "empty.html"
+    empty.write_text("")
+    steps = []
+    backend = ChatBackend(fake_assistant, max_upload_bytes=1000)
+    before = fake_assistant.info().articles
+    results = backend.upload(
+        [good, bad, exe, big, empty, tmp_path / "gone.txt", good],
+        lambda i, n, name: steps.append((i, n, name)),
+    )
+    by = {(r.name, i): r for i, r in enumerate(results)}
+    assert by["story.txt", 0].status == "added" and by["story.txt", 0].added == 1
+    assert by["bad.jsonl", 1].rejected == ("no article text found",)
+    assert "unsupported file type .exe" in by["virus.exe", 2].rejected[0]
+    assert "file too large (2,000 bytes; the limit is 1,000)" in by["big.md", 3].rejected[0]
+    assert by["empty.html", 4].rejected == ("empty file",)
+    assert by["gone.txt", 5].rejected[0].startswith("cannot read the file")
+    assert by["story.txt", 6].status == "unchanged"
+    assert fake_assistant.info().articles == before + 1
+    assert steps[0] == (0, 7, "story.txt") and steps[-1] == (7, 7, "done")
+    # refused files never reached the assistant: only story.txt (twice) and bad.jsonl did
+    assert "<td>1</td>" in backend.info_html() or "Articles" in backend.info_html()
+
+
+def test_upload_exception_becomes_rejection(fake_assistant, tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text("{}")
+
+    def boom(paths):
+        raise ValueError("invalid JSON at line 1\ntrace")
+
+    fake_assistant.add = boom
+    (result,) = ChatBackend(fake_assistant).upload([f])
+    assert result.rejected == ("invalid JSON at line 1",)
+
+
+def test_uploaded_article_is_answerable(fake_assistant, tmp_path):
+    f = tmp_path / "festival.txt"
+    f.write_text("Festival organisers announced record attendance.")
+    backend = ChatBackend(fake_assistant)
+    backend.upload([f])
+    session = backend.respond("Festival organisers announced record attendance?")
+    assert session.last["found"] and session.last["citations"][0]["title"] == "festival"
+
+
+def test_concurrent_questions_get_their_own_answers():
+    fake = FakeAssistant(delay=0.05)
+    backend = ChatBackend(fake)
+    questions = [
+        "Who is Japan's counterpart in the dialogue?",
+        "Who won the marathon?",
+        "Who is the editor?",
+        "What is the capital of France?",
+    ] * 3
+    expected = {
+        questions[0]: "Takehiro Funakoshi",
+        questions[1]: "Kim Min-ji",
+        questions[2]: "Ada <b>Bold</b> Lovelace",
+        questions[3]: None,
+    }
+    with ThreadPoolExecutor(8) as pool:
+        sessions = list(pool.map(backend.respond, questions))
+    for q, s in zip(questions, sessions, strict=True):
+        assert s.last["question"] == q and s.last["answer"] == expected[q]
+        assert len(s.messages) == 2
+    assert fake.max_asking > 1  # questions really ran together
+
+
+def test_uploads_wait_for_questions_and_questions_for_uploads(tmp_path):
+    fake = FakeAssistant(delay=0.03)
+    backend = ChatBackend(fake)
+    files = []
+    for i in range(4):
+        f = tmp_path / f"n{i}.txt"
+        f.write_text(f"Story number {i} about harbour cranes.")
+        files.append(f)
+    with ThreadPoolExecutor(6) as pool:
+        asks = [pool.submit(backend.respond, "Who won the marathon?") for _ in range(10)]
+        ups = [pool.submit(backend.upload, [f]) for f in files]
+        asks += [pool.submit(backend.respond, "Who is the editor?") for _ in range(10)]
+        answers = [a.result().last["answer"] for a in asks]
+        reports = [u.result()[0] for u in ups]
+    assert not fake.overlap  # no question ever ran while an upload was writing
+    assert answers[:10] == ["Kim Min-ji"] * 10
+    assert answers[10:] == ["Ada <b>Bold</b> Lovelace"] * 10
+    assert [r.added for r in reports] == [1, 1, 1, 1]
+    assert fake.info().articles == 3 + 4
+
+
+def test_rw_lock_semantics():
+    lock = ReadWriteLock()
+    with lock.read(), lock.read():
+        assert lock.readers == 2 and not lock.writing
+    order = []
+    entered = threading.Event()
+
+    def writer():
+        with lock.write():
+            order.append("write")
+
+    with lock.read():
+        t = threading.Thread(target=writer)
+        t.start()
+        time.sleep(0.05)
+        assert order == []  # the writer waits for the reader
+        entered.set()
+    t.join(2)
+    assert order == ["write"] and lock.readers == 0 and not lock.writing
+
+
+def test_rw_lock_writer_blocks_new_readers():
+    lock = ReadWriteLock()
+    log = []
+    first_reader = threading.Event()
+    release = threading.Event()
+
+    def reader(name, hold=None):
+        with lock.read():
+            log.append(name)
+            if hold:
+                first_reader.set()
+                hold.wait(2)
+
+    def writer():
+        with lock.write():
+            log.append("w")
+
+    r1 = threading.Thread(target=reader, args=("r1", release))
+    r1.start()
+    first_reader.wait(2)
+    w = threading.Thread(target=writer)
+    w.start()
+    time.sleep(0.05)
+    r2 = threading.Thread(target=reader, args=("r2",))
+    r2.start()
+    time.sleep(0.05)
+    assert log == ["r1"]  # r2 queues behind the waiting writer
+    release.set()
+    for t in (r1, w, r2):
+        t.join(2)
+    assert log == ["r1", "w", "r2"]
+
+
+def test_answer_json_and_warm_up(fake_assistant):
+    session = ChatBackend(fake_assistant).respond("Who won the marathon?")
+    assert session.last["score"] == 0.87 and session.last["seconds"] >= 0
+    assert warm_up(fake_assistant) >= 0
+
+    class Broken:
+        def ask(self, *a, **k):
+            raise RuntimeError("no")
+
+    assert warm_up(Broken()) >= 0  # logged, not raised
+    assert callable(answer_json)
+
+
+@pytest.mark.parametrize("name", ["a.TXT", "b.Md", "c.json", "d.jsonl", "e.html", "f.htm"])
+def test_allowed_extensions(fake_assistant, tmp_path, name):
+    f = tmp_path / name
+    f.write_text("Some article text about ports.")
+    (result,) = ChatBackend(fake_assistant).upload([f])
+    assert result.status == "added"
