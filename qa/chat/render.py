@@ -27,7 +27,7 @@ CSS = """
   margin: 0 0 .4em 0; }
 .qa-answer details { border-left: 3px solid var(--color-accent); padding: .1em .6em;
   margin: .35em 0; }
-.qa-answer summary { cursor: pointer; }
+.qa-answer summary { cursor: pointer; font-size: .9em; }
 .qa-answer .qa-passage { white-space: pre-wrap; font-size: .92em; margin: .35em 0; }
 .qa-answer mark { background: #ffe066; color: #000; padding: 0 .1em; border-radius: 2px; }
 .qa-report table { width: 100%; font-size: .85em; }
@@ -58,6 +58,17 @@ def highlight(passage: str, start: int, end: int) -> str:
     )
 
 
+def shorten(text: str, limit: int = 110) -> str:
+    """Cut ``text`` to ``limit`` characters at a word boundary, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]  # do not end in the middle of a word
+    return cut.rstrip(" ,;:…") + "…"
+
+
 def percent(score: float) -> str:
     """Format a score in [0, 1] as a whole percentage."""
     return f"{round(max(0.0, min(1.0, score)) * 100)}%"
@@ -74,7 +85,7 @@ def render_citation(citation: Citation, *, opened: bool = False, mark: bool = Tr
 
     Collapsible (``<details>``); ``opened`` shows the passage at first.
     """
-    bits = [f"<b>{esc(citation.title or citation.article_id)}</b>"]
+    bits = [f"<b>{esc(shorten(citation.title or citation.article_id))}</b>"]
     bits += [esc(x) for x in (citation.date, citation.source) if x]
     bits.append(f"score {percent(citation.score)}")
     start, end = citation.highlight if mark else (0, 0)

@@ -15,6 +15,7 @@ from qa.chat.render import (
     render_info,
     render_question,
     render_report,
+    shorten,
 )
 from qa.types import Answer, Citation
 
@@ -135,6 +136,8 @@ def test_evil_article_and_question_render_as_text():
 
 
 def test_small_helpers():
+    assert shorten("a b  c") == "a b c"
+    assert shorten("word " * 40, 20) == "word word word word…"
     assert esc(None) == "" and esc('"&') == "&quot;&amp;"
     assert percent(0.874) == "87%" and percent(2) == "100%" and percent(-1) == "0%"
 
