@@ -14,7 +14,9 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import logging  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
+from collections import OrderedDict  # noqa: E402
 from collections.abc import Callable, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -76,6 +78,7 @@ class ChatSession:
     conversation: Conversation
     messages: list[dict[str, str]] = field(default_factory=list)
     last: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
 
 def answer_json(turn: Turn) -> dict[str, Any]:
@@ -122,17 +125,54 @@ class ChatBackend:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         filters: Filters | None = None,
         top_k: int | None = None,
+        max_sessions: int = 1000,
     ) -> None:
-        """Wrap ``assistant``; uploads larger than ``max_upload_bytes`` are refused."""
+        """Wrap ``assistant``; uploads larger than ``max_upload_bytes`` are refused.
+
+        Up to ``max_sessions`` conversations are kept (least recently used
+        dropped first); a closed browser tab drops its own.
+        """
         self.assistant = assistant
         self.max_upload_bytes = max_upload_bytes
         self.filters = filters
         self.top_k = top_k
         self.lock = ReadWriteLock()
+        self.max_sessions = max_sessions
+        self._sessions: OrderedDict[str, ChatSession] = OrderedDict()
+        self._sessions_lock = threading.Lock()
 
     def new_session(self) -> ChatSession:
         """Start a session with an empty conversation."""
         return ChatSession(Conversation(self.assistant, filters=self.filters, top_k=self.top_k))
+
+    def session(self, key: str | None) -> ChatSession:
+        """Return the session for a browser session id (created on first use)."""
+        if key is None:
+            return self.new_session()
+        with self._sessions_lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._sessions[key] = self.new_session()
+            self._sessions.move_to_end(key)
+            while len(self._sessions) > self.max_sessions:
+                self._sessions.popitem(last=False)
+            return session
+
+    def forget(self, key: str | None) -> None:
+        """Drop a browser session's conversation (the tab closed or it was cleared)."""
+        with self._sessions_lock:
+            self._sessions.pop(key or "", None)
+
+    def ask(self, question: str, key: str | None) -> tuple[list[dict[str, str]], dict[str, Any]]:
+        """Ask within the browser session ``key``; return (messages, last answer JSON).
+
+        Requests of one session run one after the other (its own lock), so two
+        quick submits from one tab both land in its history, in order.
+        """
+        session = self.session(key)
+        with session.lock:
+            self.respond(question, session)
+            return list(session.messages), dict(session.last)
 
     def respond(self, question: str, session: ChatSession | None = None) -> ChatSession:
         """Ask ``question`` in ``session`` (a new one if ``None``); append both messages."""
@@ -227,6 +267,10 @@ class ChatBackend:
         return render_info(self.info())
 
 
+def _session_id(request: gr.Request | None) -> str | None:
+    return getattr(request, "session_hash", None) if request is not None else None
+
+
 def warm_up(assistant: ChatAssistant) -> float:
     """Load the models once before serving (no model loads per request); return seconds."""
     started = time.perf_counter()
@@ -270,12 +314,22 @@ def build_app(
     """
     backend = assistant if isinstance(assistant, ChatBackend) else ChatBackend(assistant)
 
-    def ask(question: str, session: ChatSession | None):
-        session = backend.respond(question, session)
-        return list(session.messages), session, "", session.last
+    def ask(question: str, request: gr.Request):
+        messages, last = backend.ask(question, _session_id(request))
+        return messages, "", last
 
-    def clear():
-        return [], None, {}
+    def ask_example(question: str) -> Callable[[gr.Request], Any]:
+        def run(request: gr.Request):
+            return ask(question, request)
+
+        return run
+
+    def clear(request: gr.Request):
+        backend.forget(_session_id(request))
+        return [], {}
+
+    def forget(request: gr.Request):
+        backend.forget(_session_id(request))
 
     def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008
         def step(i: int, n: int, name: str) -> None:
@@ -288,7 +342,6 @@ def build_app(
         return report, backend.info_html()
 
     with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
-        session = gr.State(None)
         with gr.Row():
             with gr.Column(scale=3):
                 gr.Markdown(f"## {esc(title)}\nAsk about the loaded news articles.")
@@ -338,20 +391,21 @@ def build_app(
                 )
                 report = gr.HTML(elem_id="qa-report")
 
-        outputs = [chatbot, session, box, last]
-        box.submit(ask, [box, session], outputs, api_name="ask", concurrency_limit=4)
-        send.click(ask, [box, session], outputs, api_visibility="private", concurrency_limit=4)
+        outputs = [chatbot, box, last]
+        box.submit(ask, [box], outputs, api_name="ask", concurrency_limit=4)
+        send.click(ask, [box], outputs, api_visibility="private", concurrency_limit=4)
         for button, question in zip(example_buttons, examples, strict=True):
             button.click(
-                lambda s, q=question: ask(q, s),
-                [session],
+                ask_example(question),
+                None,
                 outputs,
                 api_visibility="private",
                 concurrency_limit=4,
             )
-        clear_btn.click(clear, None, [chatbot, session, last], api_name="clear")
+        clear_btn.click(clear, None, [chatbot, last], api_name="clear")
         files.upload(upload, [files], [report, info], api_name="upload", concurrency_limit=1)
         demo.load(backend.info_html, None, info, api_name="info")
+        demo.unload(forget)
     demo.queue(default_concurrency_limit=4)
     return demo
 

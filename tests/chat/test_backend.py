@@ -264,3 +264,28 @@ def test_allowed_extensions(fake_assistant, tmp_path, name):
     f.write_text("Some article text about ports.")
     (result,) = ChatBackend(fake_assistant).upload([f])
     assert result.status == "added"
+
+
+def test_sessions_by_browser_id(fake_assistant):
+    backend = ChatBackend(fake_assistant, max_sessions=2)
+    backend.ask("Who is Japan's counterpart in the dialogue?", "tab-a")
+    messages, last = backend.ask("What did he hope to build on?", "tab-a")
+    assert len(messages) == 4 and last["scoped"]
+    _, last_b = backend.ask("What did he hope to build on?", "tab-b")
+    assert not last_b["follow_up"]
+    backend.forget("tab-a")
+    _, last = backend.ask("What did he hope to build on?", "tab-a")
+    assert not last["follow_up"]  # a cleared tab starts over
+    backend.ask("Who won the marathon?", "tab-c")  # over the cap: the oldest (tab-b) goes
+    assert set(backend._sessions) == {"tab-a", "tab-c"}
+    assert backend.session(None) is not backend.session(None)
+
+
+def test_one_session_runs_its_requests_in_order():
+    backend = ChatBackend(FakeAssistant(delay=0.02))
+    with ThreadPoolExecutor(4) as pool:
+        jobs = [pool.submit(backend.ask, "Who won the marathon?", "tab") for _ in range(6)]
+        for job in jobs:
+            job.result()
+    messages, _ = backend.ask("Who is the editor?", "tab")
+    assert [m["role"] for m in messages] == ["user", "assistant"] * 7
