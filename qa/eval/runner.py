@@ -160,12 +160,14 @@ def _article(doc: EvalDoc) -> Article:
 
 def closed_hits(doc: EvalDoc, settings: Settings) -> list[Hit]:
     """Return the gold document as hits: one hit if short, else the product's chunks."""
+    from qa.chunking import chunk_article, chunk_id
+
     article = _article(doc)
     if len(article.text) <= CLOSED_WHOLE_DOC_CHARS:
-        chunks = [Chunk(0, article.article_id, 0, 0, len(article.text), article.text)]
+        # A real, content-derived chunk id: extractors cache parses by chunk id.
+        cid = chunk_id(article.article_id, 0, len(article.text), article.text)
+        chunks = [Chunk(cid, article.article_id, 0, 0, len(article.text), article.text)]
     else:
-        from qa.chunking import chunk_article
-
         chunks = chunk_article(article, settings.chunk_max_tokens, settings.chunk_overlap_tokens)
     return [Hit(c, article, 1.0, i) for i, c in enumerate(chunks)]
 

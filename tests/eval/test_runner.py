@@ -125,3 +125,24 @@ def test_plan_systems():
     )
     assert opened[0] == System("heuristic", "hybrid")
     assert {x.retrieval for x in opened} == {"bm25", "dense", "hybrid"}
+
+
+def test_closed_hits_have_distinct_content_ids():
+    # Extractors cache parses by chunk id: two paragraphs must never share one.
+    from qa.eval.runner import closed_hits
+
+    s = datasets.load_squad(FIX / "squad_tiny.json")
+    hits = [closed_hits(d, Settings())[0] for d in s.docs]
+    assert len({h.chunk.chunk_id for h in hits}) == len(hits)
+    for h, d in zip(hits, s.docs, strict=True):
+        assert h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text == d.text
+
+
+def test_closed_hits_chunk_long_documents():
+    from qa.eval.datasets import EvalDoc
+    from qa.eval.runner import CLOSED_WHOLE_DOC_CHARS, closed_hits
+
+    text = "The council met on Monday. " * (CLOSED_WHOLE_DOC_CHARS // 20)
+    hits = closed_hits(EvalDoc("long", text), Settings())
+    assert len(hits) > 1
+    assert all(h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text for h in hits)
