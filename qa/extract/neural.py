@@ -34,6 +34,8 @@ class NeuralReader:
         batch_size: Windows per forward pass (all retrieved chunks fit in one by default).
         threads: torch intra-op threads (``None``: leave torch's setting).
         device: ``"cpu"`` or ``"cuda"``.
+        base_dir: Base model folder (default: the installed all-MiniLM-L6-v2).
+        runtime: An already loaded :class:`ReaderRuntime` (tests, sharing one model).
     """
 
     name = "neural"
@@ -47,6 +49,8 @@ class NeuralReader:
         batch_size: int = 64,
         threads: int | None = None,
         device: str = "cpu",
+        base_dir: str | Path | None = None,
+        runtime: ReaderRuntime | None = None,
     ) -> None:
         self._artifact = Path(artifact) if artifact is not None else None
         self.settings = settings
@@ -54,7 +58,8 @@ class NeuralReader:
         self.batch_size = batch_size
         self.threads = threads
         self.device = device
-        self._runtime: ReaderRuntime | None = None
+        self.base_dir = base_dir
+        self._runtime: ReaderRuntime | None = runtime
         self._lock = threading.Lock()
 
     @staticmethod
@@ -79,8 +84,8 @@ class NeuralReader:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        """The loaded artifact's manifest."""
-        return self.runtime.manifest  # type: ignore[attr-defined,no-any-return]
+        """The loaded artifact's manifest (empty for an injected runtime without one)."""
+        return getattr(self.runtime, "manifest", {})
 
     @property
     def runtime(self) -> ReaderRuntime:
@@ -93,7 +98,7 @@ class NeuralReader:
                     if self.threads:
                         torch.set_num_threads(self.threads)
                     model, tokenizer, manifest = load_artifact(
-                        self.artifact_dir, device=self.device
+                        self.artifact_dir, base_dir=self.base_dir, device=self.device
                     )
                     reading = manifest.get("reading", {})
                     cal = manifest.get("calibration", {})

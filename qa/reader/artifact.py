@@ -45,8 +45,17 @@ class ArtifactMismatchError(ArtifactError):
     """The artifact was trained on another base model than the one installed."""
 
 
-def save_artifact(model: Any, out_dir: str | Path, manifest: dict[str, Any]) -> Path:
-    """Write ``reader.safetensors`` (fp16) and ``manifest.json`` into ``out_dir``."""
+def save_artifact(
+    model: Any,
+    out_dir: str | Path,
+    manifest: dict[str, Any],
+    *,
+    base_dir: str | Path | None = None,
+) -> Path:
+    """Write ``reader.safetensors`` (fp16) and ``manifest.json`` into ``out_dir``.
+
+    ``base_dir`` is the base model the reader was built from (default: the installed one);
+    its ``model.safetensors`` hash goes into the manifest."""
     from safetensors.torch import save_file
 
     out = Path(out_dir)
@@ -61,7 +70,7 @@ def save_artifact(model: Any, out_dir: str | Path, manifest: dict[str, Any]) -> 
         "base_model": {
             "name": BASE_MODEL_NAME,
             "file": "model.safetensors",
-            "sha256": base_model_sha256(),
+            "sha256": base_model_sha256(base_dir),
         },
         "weights": {"file": WEIGHTS, "sha256": file_sha256(out / WEIGHTS), "dtype": "float16"},
         **manifest,

@@ -41,3 +41,7 @@ def train_reader_command(**kwargs: object) -> None:
     except (ValueError, OSError) as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps(result, indent=2, default=str))
+
+
+if __name__ == "__main__":  # python -m qa.reader.cli (before `qa` registers the command)
+    train_reader_command()

@@ -89,7 +89,9 @@ def evaluate_closed(runtime: ReaderRuntime, examples: Sequence[Example]) -> dict
     return score(examples, predict(runtime, examples))
 
 
-def calibrate(runtime: ReaderRuntime, heldout: Sequence[Example], seed: int = 0) -> tuple[float, float]:
+def calibrate(
+    runtime: ReaderRuntime, heldout: Sequence[Example], seed: int = 0, limit: int = 250
+) -> tuple[float, float]:
     """Fit the score calibration on held-out *training* questions.
 
     Positives: each question read against its own passage, label 1 when the best
@@ -97,7 +99,7 @@ def calibrate(runtime: ReaderRuntime, heldout: Sequence[Example], seed: int = 0)
     question (label 0), so that a low score means "not in this chunk".
     """
     rng = random.Random(seed)
-    items = [e for e in heldout if e.answers]
+    items = [e for e in heldout if e.answers][:limit]
     contexts = sorted({e.context for e in items})
     qs, ps, labels_gold = [], [], []
     for e in items:

@@ -50,7 +50,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     seed: int = 13
     heldout_fraction: float = 0.02
-    heldout_max: int = 600
+    heldout_max: int = 500
     eval_every: int = 500
     save_every: int = 100
     keep_checkpoints: int = 2
@@ -210,7 +210,7 @@ class Trainer:
             "calibration": {"a": a, "b": b, "on": "held-out training slice, own and other passage"},
             "scores": {"heldout": heldout},
         }
-        return save_artifact(self.model, self.out / name, manifest)
+        return save_artifact(self.model, self.out / name, manifest, base_dir=self.cfg.base_dir)
 
     # -- the loop -------------------------------------------------------------
     def _log(self, record: dict[str, Any]) -> None:
