@@ -403,6 +403,7 @@ def build_app(
                 concurrency_limit=4,
             )
         clear_btn.click(clear, None, [chatbot, last], api_name="clear")
+        chatbot.clear(forget)  # the chat's own trash button also starts over
         files.upload(upload, [files], [report, info], api_name="upload", concurrency_limit=1)
         demo.load(backend.info_html, None, info, api_name="info")
         demo.unload(forget)
