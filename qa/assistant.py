@@ -29,8 +29,12 @@ def cache_dir() -> Path:
 
 def sample_files() -> list[Path]:
     """The bundled sample articles."""
-    return sorted(p for p in SAMPLE_DIR.iterdir() if p.suffix in (".txt", ".json", ".jsonl", ".md")
-                  and not p.name.startswith(("README", "CREDITS")))
+    return sorted(
+        p
+        for p in SAMPLE_DIR.iterdir()
+        if p.suffix in (".txt", ".json", ".jsonl", ".md")
+        and not p.name.startswith(("README", "CREDITS"))
+    )
 
 
 class Assistant:
@@ -43,6 +47,7 @@ class Assistant:
         >>> assistant = Assistant.open()          # the bundled sample corpus
         >>> assistant.ask("Who is Japan's counterpart in the dialogue?").text
         'Takehiro Funakoshi'
+
     """
 
     def __init__(
@@ -80,6 +85,7 @@ class Assistant:
 
         Raises:
             IndexFormatError: If the directory is not a compatible, intact index.
+
         """
         settings = settings if settings is not None else Settings()
         encoder = encoder if encoder is not None else SentenceEncoder()
@@ -89,7 +95,9 @@ class Assistant:
         return cls(index, settings, encoder, extractor)
 
     @classmethod
-    def _open_sample(cls, settings: Settings, encoder: Encoder, extractor: Extractor | None) -> Assistant:
+    def _open_sample(
+        cls, settings: Settings, encoder: Encoder, extractor: Extractor | None
+    ) -> Assistant:
         files = sample_files()
         digest = hashlib.blake2b(digest_size=8)
         for part in (package_version(), encoder.name, repr(settings.chunking())):
@@ -97,7 +105,9 @@ class Assistant:
         for file in files:
             digest.update(file.read_bytes())
         path = cache_dir() / f"sample-{digest.hexdigest()}"
-        assistant = cls(Index.open(path, encoder, settings.chunking()), settings, encoder, extractor)
+        assistant = cls(
+            Index.open(path, encoder, settings.chunking()), settings, encoder, extractor
+        )
         if assistant.info().articles == 0:
             report = assistant.add(files)
             if report.rejected:
@@ -147,6 +157,7 @@ class Assistant:
 
         Returns:
             What was added, updated, unchanged and rejected (with reasons).
+
         """
         if isinstance(paths, str | Path):
             paths = [paths]
@@ -161,7 +172,9 @@ class Assistant:
         return self._add_articles(articles, rejected, progress)
 
     def add_records(
-        self, records: Iterable[Mapping[str, Any]], origin: str = "api",
+        self,
+        records: Iterable[Mapping[str, Any]],
+        origin: str = "api",
         progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Ingest in-memory records (``id``, ``title``, ``text``, ``date``, ``source``, ``url``)."""
@@ -176,7 +189,9 @@ class Assistant:
         return self._add_articles(articles, rejected, progress)
 
     def _add_articles(
-        self, articles: list[Article], rejected: list[Rejection],
+        self,
+        articles: list[Article],
+        rejected: list[Rejection],
         progress: Callable[[int, int], None] | None,
     ) -> IngestReport:
         step = (lambda n: progress(n, 0)) if progress is not None else None
@@ -200,8 +215,15 @@ class Assistant:
         """The passages most likely to hold the answer, best first."""
         s = self.settings
         return retrieve(
-            self._index.state, self.encoder, question, k if k is not None else s.top_k,
-            dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k, filters=filters, mode=mode,
+            self._index.state,
+            self.encoder,
+            question,
+            k if k is not None else s.top_k,
+            dense_k=s.dense_k,
+            bm25_k=s.bm25_k,
+            rrf_k=s.rrf_k,
+            filters=filters,
+            mode=mode,
         )
 
     def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
@@ -209,7 +231,9 @@ class Assistant:
         spans = self.extractor.extract(question, hits)
         return compose(question, spans, hits, self.settings.min_score, self.extractor.name)
 
-    def ask(self, question: str, *, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+    def ask(
+        self, question: str, *, top_k: int | None = None, filters: Filters | None = None
+    ) -> Answer:
         """Answer ``question`` from the loaded articles.
 
         Returns:
@@ -218,6 +242,7 @@ class Assistant:
 
         Raises:
             ValueError: If the question is empty.
+
         """
         question = _clean_question(question)
         return self.answer_from_hits(question, self.retrieve(question, k=top_k, filters=filters))
@@ -235,8 +260,14 @@ class Assistant:
         answers = []
         for question, vector in zip(cleaned, vectors, strict=True):
             hits = retrieve(
-                state, self.encoder, question, top_k if top_k is not None else s.top_k,
-                dense_k=s.dense_k, bm25_k=s.bm25_k, rrf_k=s.rrf_k, filters=filters,
+                state,
+                self.encoder,
+                question,
+                top_k if top_k is not None else s.top_k,
+                dense_k=s.dense_k,
+                bm25_k=s.bm25_k,
+                rrf_k=s.rrf_k,
+                filters=filters,
                 query_vector=vector[None, :],
             )
             answers.append(self.answer_from_hits(question, hits))
@@ -264,7 +295,9 @@ def make_extractor(kind: str, encoder: Encoder) -> Extractor:
         except ImportError:
             pass
         if kind == "neural":
-            raise RuntimeError("no trained neural reader is installed (qa/reader_artifacts/ is empty)")
+            raise RuntimeError(
+                "no trained neural reader is installed (qa/reader_artifacts/ is empty)"
+            )
         return HeuristicExtractor(encoder)
     raise ValueError(f"unknown extractor {kind!r} (expected auto, neural or heuristic)")
 

@@ -17,8 +17,52 @@ from qa.types import Article, Chunk
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st mt gen col lt sgt capt gov sen rep rev fr inc ltd co corp "
-    "vs etc no jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k e.g i.e a.m p.m".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "sr",
+        "jr",
+        "st",
+        "mt",
+        "gen",
+        "col",
+        "lt",
+        "sgt",
+        "capt",
+        "gov",
+        "sen",
+        "rep",
+        "rev",
+        "fr",
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "vs",
+        "etc",
+        "no",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.k",
+        "e.g",
+        "i.e",
+        "a.m",
+        "p.m",
+    ]
 )
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and
 # an upper-case letter, digit or opening quote; or at a blank line.
@@ -83,13 +127,17 @@ def _split_long(text: str, a: int, b: int, budget: int) -> list[tuple[int, int]]
     return pieces
 
 
-def chunk_spans(text: str, max_tokens: int, overlap_tokens: int, start: int = 0) -> list[tuple[int, int]]:
+def chunk_spans(
+    text: str, max_tokens: int, overlap_tokens: int, start: int = 0
+) -> list[tuple[int, int]]:
     """Group sentences of ``text[start:]`` into overlapping chunk offsets."""
     units: list[tuple[int, int, int]] = []
     for a, b in sentence_spans(text, start):
         cost = count_tokens(text[a:b])
         if cost > max_tokens:
-            units.extend((x, y, count_tokens(text[x:y])) for x, y in _split_long(text, a, b, max_tokens))
+            units.extend(
+                (x, y, count_tokens(text[x:y])) for x, y in _split_long(text, a, b, max_tokens)
+            )
         else:
             units.append((a, b, cost))
     chunks: list[tuple[int, int]] = []
@@ -103,10 +151,15 @@ def chunk_spans(text: str, max_tokens: int, overlap_tokens: int, start: int = 0)
         chunks.append((units[i][0], units[j - 1][1]))
         if j >= len(units):
             break
-        # step back over whole sentences that fit in the overlap budget
+        # step back over whole sentences that fit in the overlap budget, as long
+        # as the next sentence still fits beside them (so every chunk adds text)
         back = j
         carried = 0
-        while back - 1 > i and carried + units[back - 1][2] <= overlap_tokens:
+        while (
+            back - 1 > i
+            and carried + units[back - 1][2] <= overlap_tokens
+            and carried + units[back - 1][2] + units[j][2] <= max_tokens
+        ):
             back -= 1
             carried += units[back][2]
         i = back

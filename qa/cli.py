@@ -19,8 +19,12 @@ INDEX_HELP = "Index directory (default: $QA_INDEX; without either, the bundled s
 
 def _index_option(required: bool = False) -> Any:
     return click.option(
-        "--index", "index", envvar="QA_INDEX", type=click.Path(file_okay=False, path_type=Path),
-        required=required, help=INDEX_HELP,
+        "--index",
+        "index",
+        envvar="QA_INDEX",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=required,
+        help=INDEX_HELP,
     )
 
 
@@ -48,14 +52,19 @@ def render_answer(answer: Answer) -> str:
     if answer.text is None:
         lines = [f"Not found in the articles (best score {answer.score:.2f})."]
         for cite in answer.related:
-            lines.append(f"  related: {cite.title} ({cite.date or 'undated'}, {cite.source or 'unknown source'})")
+            lines.append(
+                f"  related: {cite.title} "
+                f"({cite.date or 'undated'}, {cite.source or 'unknown source'})"
+            )
         return "\n".join(lines)
     lines = [f"{answer.text}    (confidence {answer.score:.2f})"]
     for cite in answer.citations:
         lo, hi = cite.highlight
         passage = cite.passage[:lo] + "[[" + cite.passage[lo:hi] + "]]" + cite.passage[hi:]
         meta = ", ".join(x for x in (cite.date, cite.source) if x)
-        lines.append(f"  - {cite.title}" + (f" ({meta})" if meta else "") + f" [{cite.start}:{cite.end}]")
+        lines.append(
+            f"  - {cite.title}" + (f" ({meta})" if meta else "") + f" [{cite.start}:{cite.end}]"
+        )
         lines.append("    " + " ".join(passage.split()))
     return "\n".join(lines)
 
@@ -70,7 +79,9 @@ class QAGroup(click.Group):
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted; the index is unchanged unless the summary said otherwise", err=True)
+            click.echo(
+                "interrupted; the index is unchanged unless the summary said otherwise", err=True
+            )
             sys.exit(130)
         except (OSError, ValueError, RuntimeError) as exc:
             if os.environ.get("QA_DEBUG"):
@@ -114,10 +125,20 @@ def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
 @click.option("--top-k", type=int, default=None, help="Passages to read.")
 @click.option("--since", default=None, help="Only articles dated on/after YYYY-MM-DD.")
 @click.option("--until", default=None, help="Only articles dated on/before YYYY-MM-DD.")
-@click.option("--source", "sources", multiple=True, help="Only articles from this source (repeatable).")
+@click.option(
+    "--source", "sources", multiple=True, help="Only articles from this source (repeatable)."
+)
 @click.option("--extractor", type=click.Choice(["auto", "neural", "heuristic"]), default=None)
-def ask(question: str, index: Path | None, as_json: bool, top_k: int | None, since: str | None,
-        until: str | None, sources: tuple[str, ...], extractor: str | None) -> None:
+def ask(
+    question: str,
+    index: Path | None,
+    as_json: bool,
+    top_k: int | None,
+    since: str | None,
+    until: str | None,
+    sources: tuple[str, ...],
+    extractor: str | None,
+) -> None:
     """Answer QUESTION from the indexed articles."""
     assistant = _open(index, extractor=extractor)
     filters = Filters(date_from=since, date_to=until, sources=tuple(sources))
@@ -162,7 +183,10 @@ def list_articles(index: Path | None) -> None:
     """List stored articles: id, date, source, title."""
     assistant = _open(index)
     for article in sorted(assistant.articles(), key=lambda a: (a.date or "", a.title)):
-        click.echo(f"{article.article_id}  {article.date or '----------'}  {article.source or '-':12.12}  {article.title}")
+        click.echo(
+            f"{article.article_id}  {article.date or '----------'}  "
+            f"{article.source or '-':12.12}  {article.title}"
+        )
 
 
 @main.command(name="repl")
@@ -182,8 +206,11 @@ def repl(index: Path | None) -> None:
 
 def _register_optional() -> None:
     """Add the sub-commands that live in their own packages, when present."""
-    for module, attr in (("qa.eval.cli", "eval_group"), ("qa.chat.cli", "chat_command"),
-                         ("qa.reader.cli", "train_reader_command")):
+    for module, attr in (
+        ("qa.eval.cli", "eval_group"),
+        ("qa.chat.cli", "chat_command"),
+        ("qa.reader.cli", "train_reader_command"),
+    ):
         try:
             mod = __import__(module, fromlist=[attr])
         except ImportError:

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from embeddings.encoder import Encoder
@@ -91,11 +90,14 @@ class IndexState:
 
             ids = np.array(sorted(self.chunks), dtype=np.int64)
             texts = [
-                f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}" for i in ids
+                f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}"
+                for i in ids
             ]
             model = bm25s.BM25()
             if texts:
-                model.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+                model.index(
+                    bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False
+                )
             self._bm25, self._bm25_ids = model, ids
         assert self._bm25_ids is not None
         return self._bm25, self._bm25_ids
@@ -129,12 +131,15 @@ class Index:
 
     # ----------------------------------------------------------------- open
     @classmethod
-    def open(cls, path: str | Path, encoder: Encoder, chunking: dict[str, int], create: bool = True) -> Index:
+    def open(
+        cls, path: str | Path, encoder: Encoder, chunking: dict[str, int], create: bool = True
+    ) -> Index:
         """Open the index at ``path`` (creating an empty one if allowed).
 
         Raises:
             IndexFormatError: If ``path`` is not an index, was built with another
                 model, dimension, chunking or format version, or is damaged.
+
         """
         root = Path(path)
         index = cls(root, encoder, chunking)
@@ -190,8 +195,12 @@ class Index:
             file_path = self.path / entry["path"]
             if not file_path.is_file():
                 raise IndexFormatError(f"{file_path}: missing ({role} file of the index)")
-            if file_path.stat().st_size != entry.get("bytes") or _sha256(file_path) != entry.get("sha256"):
-                raise IndexFormatError(f"{file_path}: damaged ({role} file does not match the manifest)")
+            if file_path.stat().st_size != entry.get("bytes") or _sha256(file_path) != entry.get(
+                "sha256"
+            ):
+                raise IndexFormatError(
+                    f"{file_path}: damaged ({role} file does not match the manifest)"
+                )
             paths[role] = file_path
         try:
             store.check(paths["store"])
@@ -227,7 +236,9 @@ class Index:
             try:
                 manifest_path = self.path / MANIFEST
                 if manifest_path.exists():
-                    on_disk = json.loads(manifest_path.read_text(encoding="utf-8")).get("generation")
+                    on_disk = json.loads(manifest_path.read_text(encoding="utf-8")).get(
+                        "generation"
+                    )
                     if on_disk != self.state.generation:
                         self._load(manifest_path)  # another process wrote meanwhile
                 yield
@@ -248,6 +259,7 @@ class Index:
             rejected: Rejections from parsing, passed through to the report.
             batch_size: Encoder batch size.
             progress: Called with the number of chunks embedded after each batch.
+
         """
         with self._writer():
             state = self.state
@@ -268,16 +280,26 @@ class Index:
                 (updated if current is not None else added).append(article.article_id)
                 fresh[article.article_id] = article
             if fresh:
-                new_chunks = [c for a in fresh.values() for c in chunk_article(a, **self._chunk_args())]
+                new_chunks = [
+                    c for a in fresh.values() for c in chunk_article(a, **self._chunk_args())
+                ]
                 texts = [embedding_text(fresh[c.article_id], c) for c in new_chunks]
                 vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
                 for lo in range(0, len(texts), batch_size):
-                    vectors[lo : lo + batch_size] = self.encoder.encode(texts[lo : lo + batch_size], batch_size)
+                    vectors[lo : lo + batch_size] = self.encoder.encode(
+                        texts[lo : lo + batch_size], batch_size
+                    )
                     if progress is not None:
                         progress(min(batch_size, len(texts) - lo))
-                self._commit(fresh=list(fresh.values()), chunks=new_chunks, vectors=vectors, deleted=[])
-            return IngestReport(tuple(dict.fromkeys(added)), tuple(dict.fromkeys(updated)),
-                                tuple(dict.fromkeys(unchanged)), tuple(rejected))
+                self._commit(
+                    fresh=list(fresh.values()), chunks=new_chunks, vectors=vectors, deleted=[]
+                )
+            return IngestReport(
+                tuple(dict.fromkeys(added)),
+                tuple(dict.fromkeys(updated)),
+                tuple(dict.fromkeys(unchanged)),
+                tuple(rejected),
+            )
 
     def delete(self, article_ids: Sequence[str]) -> list[str]:
         """Delete articles by id; returns those that existed."""
@@ -324,14 +346,15 @@ class Index:
                     removed_ids.extend(
                         r[0]
                         for r in conn.execute(
-                            "SELECT chunk_id FROM chunks WHERE article_id = ?", (article.article_id,)
+                            "SELECT chunk_id FROM chunks WHERE article_id = ?",
+                            (article.article_id,),
                         )
                     )
                     store.put_article(conn, article, by_article.get(article.article_id, []))
             conn.execute("VACUUM")
         finally:
             conn.close()
-        index = VectorIndex(self.encoder.dimension, faiss.clone_index(old.vectors._index))
+        index = old.vectors.clone()
         index.remove(removed_ids)
         if vectors is not None and len(chunks):
             index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
@@ -363,11 +386,17 @@ class Index:
         _fsync_dir(self.path)
         self.manifest = manifest
         self.state = IndexState(
-            generation, articles, chunk_map, index, {a.content_hash: a.article_id for a in articles.values()}
+            generation,
+            articles,
+            chunk_map,
+            index,
+            {a.content_hash: a.article_id for a in articles.values()},
         )
         self._remove_stale(keep=name)
 
-    def _manifest(self, generation: int, gen_dir: Path, n_articles: int, n_chunks: int) -> dict[str, Any]:
+    def _manifest(
+        self, generation: int, gen_dir: Path, n_articles: int, n_chunks: int
+    ) -> dict[str, Any]:
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         files = {}
         for role, filename in (("store", "store.sqlite"), ("vectors", "vectors.faiss")):

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date as _date
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,9 @@ _ID_FIELDS = ("id", "article_id", "guid", "uid")
 # " date 2025-11-07 A senior ..." (the sample corpus's inline dateline)
 _DATELINE = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
 # "SEOUL, Nov. 7 (Yonhap) -- " (wire-service dateline)
-_WIRE_DATELINE = re.compile(r"^\s*[A-Z][A-Z .,'-]{1,40}, [A-Z][a-z]{2,8}\.? \d{1,2} \(([^()]{2,40})\) -{1,2}\s*")
+_WIRE_DATELINE = re.compile(
+    r"^\s*[A-Z][A-Z .,'-]{1,40}, [A-Z][a-z]{2,8}\.? \d{1,2} \(([^()]{2,40})\) -{1,2}\s*"
+)
 # "... past two years. (Yonhap)" (source credit at the very end)
 _CREDIT = re.compile(r"\(([A-Z][A-Za-z&.' -]{1,40})\)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
@@ -61,7 +64,9 @@ def normalise_date(value: Any) -> str | None:
             return _date(int(match[1]), int(match[2]), int(match[3])).isoformat()
         from dateutil import parser as date_parser
 
-        return date_parser.parse(text, fuzzy=False).date().isoformat()
+        # missing parts default to January 1st (not today's date)
+        default = datetime(2000, 1, 1)
+        return date_parser.parse(text, fuzzy=False, default=default).date().isoformat()
     except (ValueError, OverflowError, TypeError):
         return None
 
@@ -117,14 +122,19 @@ def _title_line(text: str) -> str | None:
     """A headline on the first line (short, unpunctuated, followed by a blank line)."""
     head, sep, _ = text.lstrip().partition("\n")
     head = head.strip()
-    if sep and 0 < len(head) <= 150 and not head.endswith((".", "?", "!", ":")) and (
-        text.lstrip()[len(head) :].startswith(("\n\n", "\r\n\r\n", "\n \n"))
+    if (
+        sep
+        and 0 < len(head) <= 150
+        and not head.endswith((".", "?", "!", ":"))
+        and (text.lstrip()[len(head) :].startswith(("\n\n", "\r\n\r\n", "\n \n")))
     ):
         return head
     return None
 
 
-def article_from_record(record: Mapping[str, Any], origin: str, *, key: str | None = None) -> Article:
+def article_from_record(
+    record: Mapping[str, Any], origin: str, *, key: str | None = None
+) -> Article:
     """Build an :class:`Article` from a JSON-like record.
 
     The id is derived from the record's identity: its ``id`` or ``url``, else
@@ -134,6 +144,7 @@ def article_from_record(record: Mapping[str, Any], origin: str, *, key: str | No
 
     Raises:
         InputError: If no usable text field is present.
+
     """
     if not isinstance(record, Mapping):
         raise InputError(f"expected a JSON object, got {type(record).__name__}")
@@ -144,7 +155,11 @@ def article_from_record(record: Mapping[str, Any], origin: str, *, key: str | No
         raise InputError("text contains NUL bytes (binary data?)")
     inline_date, inline_source = infer_metadata(text)
     title_value = _first(record, _TITLE_FIELDS)
-    title = str(title_value).strip() if title_value else (_title_line(text) or lead_sentence(text[body_start(text) :]))
+    title = (
+        str(title_value).strip()
+        if title_value
+        else (_title_line(text) or lead_sentence(text[body_start(text) :]))
+    )
     date = normalise_date(_first(record, _DATE_FIELDS)) or inline_date
     source_value = _first(record, _SOURCE_FIELDS)
     source = str(source_value).strip() if source_value else inline_source
@@ -188,7 +203,9 @@ def _read_text(path: Path, max_bytes: int) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 (byte {exc.start}: {data[exc.start:exc.start + 1]!r})") from exc
+        raise InputError(
+            f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
+        ) from exc
     if not text.strip():
         raise InputError("file holds only whitespace")
     return text
@@ -218,7 +235,10 @@ def read_path(path: Path, max_bytes: int) -> Iterator[Article | Rejection]:
     origin = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        yield Rejection(origin, f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})")
+        yield Rejection(
+            origin,
+            f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})",
+        )
         return
     try:
         text = _read_text(path, max_bytes)
@@ -234,15 +254,20 @@ def read_path(path: Path, max_bytes: int) -> Iterator[Article | Rejection]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            yield Rejection(origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+            yield Rejection(
+                origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            )
             return
         records = data.get("articles", data) if isinstance(data, dict) else data
         items = records if isinstance(records, list) else [records]
+        if not items:
+            yield Rejection(origin, "the JSON holds no records")
         for n, record in enumerate(items):
             where = f"{origin}[{n}]" if len(items) > 1 else origin
             yield _safe(lambda r=record, w=where: article_from_record(r, w), where)
     else:
-        for lineno, line in enumerate(text.splitlines(), start=1):
+        # split on "\n" only: U+2028 and friends are legal inside JSON strings
+        for lineno, line in enumerate(text.split("\n"), start=1):
             if not line.strip():
                 continue
             where = f"{origin}:{lineno}"
@@ -268,7 +293,8 @@ def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Rejection]:
         path = Path(raw)
         if path.is_dir():
             for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                if child.name.startswith("."):
+                # skip dot-files and anything inside dot-folders (.git, checkpoints)
+                if any(part.startswith(".") for part in child.relative_to(path).parts):
                     continue
                 yield child
         elif path.is_file():

@@ -30,7 +30,9 @@ def allowed_chunks(state: IndexState, filters: Filters | None) -> np.ndarray | N
         if filters.date_to and (not article.date or article.date > filters.date_to):
             continue
         keep.add(article.article_id)
-    return np.array([cid for cid, c in state.chunks.items() if c.article_id in keep], dtype=np.int64)
+    return np.array(
+        [cid for cid, c in state.chunks.items() if c.article_id in keep], dtype=np.int64
+    )
 
 
 def dense_search(
@@ -41,7 +43,9 @@ def dense_search(
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
-def bm25_search(state: IndexState, question: str, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+def bm25_search(
+    state: IndexState, question: str, k: int, allowed: np.ndarray | None
+) -> list[tuple[int, float]]:
     """Top-``k`` chunks by BM25 (only chunks with a positive score)."""
     if not state.chunks:
         return []
@@ -61,9 +65,7 @@ def bm25_search(state: IndexState, question: str, k: int, allowed: np.ndarray | 
     return [(int(doc_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
 
-def fuse(
-    rankings: Sequence[list[tuple[int, float]]], rrf_k: int
-) -> list[tuple[int, float]]:
+def fuse(rankings: Sequence[list[tuple[int, float]]], rrf_k: int) -> list[tuple[int, float]]:
     """Reciprocal rank fusion, normalised so a chunk ranked first everywhere scores 1."""
     fused: dict[int, float] = {}
     for ranking in rankings:
@@ -100,6 +102,7 @@ def retrieve(
         filters: Optional date/source/article filters.
         mode: ``hybrid``, ``dense`` or ``bm25``.
         query_vector: Precomputed question vector (batch use).
+
     """
     if mode not in MODES:
         raise ValueError(f"unknown retrieval mode {mode!r} (expected one of {', '.join(MODES)})")

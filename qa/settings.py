@@ -24,6 +24,7 @@ class Settings:
             heuristic), ``"neural"`` or ``"heuristic"``.
         encode_batch_size: Batch size for embedding chunks at ingest.
         max_answer_chars: Longest answer span, in characters.
+
     """
 
     top_k: int = 5

@@ -77,7 +77,8 @@ def load_chunks(conn: sqlite3.Connection, articles: dict[str, Article]) -> dict[
     """All chunks by id, with text sliced from their articles."""
     chunks: dict[int, Chunk] = {}
     for chunk_id, article_id, ordinal, start, end in conn.execute(
-        'SELECT chunk_id, article_id, ordinal, start, "end" FROM chunks ORDER BY article_id, ordinal'
+        'SELECT chunk_id, article_id, ordinal, start, "end" FROM chunks '
+        "ORDER BY article_id, ordinal"
     ):
         text = articles[article_id].text[start:end]
         chunks[chunk_id] = Chunk(chunk_id, article_id, ordinal, start, end, text)
@@ -108,7 +109,10 @@ def put_article(conn: sqlite3.Connection, article: Article, chunks: Iterable[Chu
 
 def delete_article(conn: sqlite3.Connection, article_id: str) -> list[int]:
     """Delete an article; returns the ids of the chunks it had."""
-    ids = [r[0] for r in conn.execute("SELECT chunk_id FROM chunks WHERE article_id = ?", (article_id,))]
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT chunk_id FROM chunks WHERE article_id = ?", (article_id,))
+    ]
     conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
     conn.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
     return ids

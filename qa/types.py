@@ -24,6 +24,7 @@ class Article:
         origin: Where it was read from (file path, ``path:line`` for JSONL).
         content_hash: Hash of title, text, date, source and url; a change
             means the article was updated.
+
     """
 
     article_id: str
@@ -60,6 +61,7 @@ class Hit:
         dense_score: Cosine similarity with the question, or ``None`` if the
             dense retriever did not return this chunk.
         bm25_score: Raw BM25 score, or ``None`` if BM25 did not return it.
+
     """
 
     chunk: Chunk
@@ -102,6 +104,7 @@ class Citation:
         passage_start: Start of the passage in the article text.
         passage_end: End of the passage in the article text.
         score: Confidence of this citation in [0, 1].
+
     """
 
     article_id: str
@@ -137,6 +140,7 @@ class Answer:
         related: For a ``None`` answer, the closest passages (as citations of
             whole passages), so a UI can offer them; empty otherwise.
         extractor: Name of the extractor that produced the answer.
+
     """
 
     question: str
@@ -161,6 +165,7 @@ class Filters:
         date_to: Keep articles dated on or before this ISO date.
         sources: Keep articles whose source is one of these (case-insensitive).
         article_ids: Keep only these articles (e.g. follow-up questions).
+
     """
 
     date_from: str | None = None
@@ -191,6 +196,7 @@ class IngestReport:
         updated: Ids of articles whose text changed (old chunks replaced).
         unchanged: Ids of articles already present with the same content.
         rejected: Inputs that were refused, with reasons.
+
     """
 
     added: tuple[str, ...] = ()

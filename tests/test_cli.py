@@ -19,18 +19,34 @@ def test_ingest_ask_info_delete(tmp_path: Path) -> None:
     again = runner.invoke(main, ["ingest", str(SAMPLE), "--index", str(index), "--quiet"])
     assert "unchanged 1" in again.output
 
-    result = runner.invoke(main, ["ask", "Who is Japan's counterpart in the dialogue?", "--json"],
-                           env={"QA_INDEX": str(index)})
+    result = runner.invoke(
+        main,
+        ["ask", "Who is Japan's counterpart in the dialogue?", "--json"],
+        env={"QA_INDEX": str(index)},
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["answer"] == "Takehiro Funakoshi"
     text = SAMPLE.read_text()
     for cite in data["citations"]:
         assert text[cite["start"] : cite["end"]] == cite["quote"]
-        assert set(cite) >= {"article_id", "title", "date", "source", "url", "start", "end", "quote",
-                             "passage", "passage_start", "passage_end"}
+        assert set(cite) >= {
+            "article_id",
+            "title",
+            "date",
+            "source",
+            "url",
+            "start",
+            "end",
+            "quote",
+            "passage",
+            "passage_start",
+            "passage_end",
+        }
 
-    result = runner.invoke(main, ["ask", "Who won the 2022 FIFA World Cup?", "--json", "--index", str(index)])
+    result = runner.invoke(
+        main, ["ask", "Who won the 2022 FIFA World Cup?", "--json", "--index", str(index)]
+    )
     assert json.loads(result.output)["answer"] is None
 
     info = runner.invoke(main, ["info", "--index", str(index), "--json"])
@@ -55,7 +71,9 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     bad.mkdir()
     (bad / "manifest.json").write_text("{oops")
     result = runner.invoke(main, ["ask", "anything?", "--index", str(bad)])
-    assert result.exit_code == 1 and "manifest" in result.output and "Traceback" not in result.output
+    assert (
+        result.exit_code == 1 and "manifest" in result.output and "Traceback" not in result.output
+    )
 
 
 def test_ingest_reports_rejections(tmp_path: Path) -> None:

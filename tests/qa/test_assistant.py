@@ -55,7 +55,9 @@ def test_filters_restrict_sources_and_dates(sample_assistant) -> None:
     assert none.text is None and not none.related
     old = sample_assistant.ask(SAMPLE_Q, filters=Filters(date_to="2020-01-01"))
     assert old.text is None
-    ok = sample_assistant.ask(SAMPLE_Q, filters=Filters(sources=("yonhap",), date_from="2025-11-01"))
+    ok = sample_assistant.ask(
+        SAMPLE_Q, filters=Filters(sources=("yonhap",), date_from="2025-11-01")
+    )
     assert ok.text == "Takehiro Funakoshi"
 
 
@@ -82,11 +84,17 @@ def test_open_is_cheap_and_models_lazy(tmp_path: Path) -> None:
 
 def test_add_update_delete_roundtrip(tmp_path: Path) -> None:
     enc = HashingEncoder()
-    assistant = Assistant.open(tmp_path / "ix", encoder=enc, settings=Settings(extractor="heuristic"))
+    assistant = Assistant.open(
+        tmp_path / "ix", encoder=enc, settings=Settings(extractor="heuristic")
+    )
     folder = tmp_path / "in"
     folder.mkdir()
-    (folder / "a.txt").write_text("Flood hits valley\n\nHeavy rain flooded the valley on Monday, officials said.")
-    (folder / "b.jsonl").write_text('{"id": "x1", "title": "Vote", "text": "Parliament voted on Tuesday."}\n{bad json\n')
+    (folder / "a.txt").write_text(
+        "Flood hits valley\n\nHeavy rain flooded the valley on Monday, officials said."
+    )
+    (folder / "b.jsonl").write_text(
+        '{"id": "x1", "title": "Vote", "text": "Parliament voted on Tuesday."}\n{bad json\n'
+    )
     (folder / "c.bin").write_bytes(b"\x00\x01")
     report = assistant.add(folder)
     assert len(report.added) == 2
@@ -95,7 +103,9 @@ def test_add_update_delete_roundtrip(tmp_path: Path) -> None:
     assert "unsupported" in reasons["c.bin"]
     again = assistant.add(folder)
     assert len(again.unchanged) == 2 and not again.added
-    (folder / "a.txt").write_text("Flood hits valley\n\nThe river burst its banks on Monday, officials said.")
+    (folder / "a.txt").write_text(
+        "Flood hits valley\n\nThe river burst its banks on Monday, officials said."
+    )
     updated = assistant.add(folder / "a.txt")
     assert len(updated.updated) == 1
     target = updated.updated[0]

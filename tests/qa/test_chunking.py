@@ -220,11 +220,6 @@ def test_chunk_ids_depend_on_article_and_offsets() -> None:
 
 
 # --------------------------------------------------- redundant chunks (bug)
-@pytest.mark.xfail(
-    strict=True,
-    reason="chunk_spans steps back over overlap sentences even when the next unit cannot fit after "
-    "them; the next chunk is then only the overlap sentences, a subset of the previous chunk",
-)
 def test_each_chunk_adds_new_text() -> None:
     # costs: "Aa bb." 3, "Cc dd ee ff." 5, "Gg ... oo." 10 (budget 10, overlap 8)
     text = "Aa bb. Cc dd ee ff. Gg hh ii jj kk ll mm nn oo."

@@ -88,9 +88,17 @@ def test_reingest_unchanged_is_noop(tmp_path: Path) -> None:
 def test_updated_article_replaces_old_chunks(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
     index.add(make_articles(3))
-    old_ids = {c.chunk_id for c in index.state.chunks.values() if c.article_id == make_articles(3)[1].article_id}
+    old_ids = {
+        c.chunk_id
+        for c in index.state.chunks.values()
+        if c.article_id == make_articles(3)[1].article_id
+    }
     changed = article_from_record(
-        {"id": "a1", "title": "Story 1", "text": "Story 1\n\nA completely new text about a flood in the valley."},
+        {
+            "id": "a1",
+            "title": "Story 1",
+            "text": "Story 1\n\nA completely new text about a flood in the valley.",
+        },
         "test",
     )
     report = index.add([changed])
@@ -200,7 +208,8 @@ class Slow(HashingEncoder):
         return super().encode(texts, batch_size)
 
 index = Index.open({path!r}, Slow(), Settings().chunking())
-arts = [article_from_record({{"id": f"k{{i}}", "text": "Body of kill test article number %d. " % i * 40}}, "t")
+body = "Body of kill test article number %d. "
+arts = [article_from_record({{"id": f"k{{i}}", "text": body % i * 40}}, "t")
         for i in range(400)]
 index.add(arts, batch_size=4)
 print("finished", flush=True)
@@ -214,8 +223,13 @@ def test_killed_ingest_leaves_previous_index_usable(tmp_path: Path, delay: float
     index.add(make_articles(5))
     before = dict(index.state.articles)
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parents[1]), path=str(root))
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            cwd=Path(__file__).parents[2], env={**os.environ})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parents[2],
+        env={**os.environ},
+    )
     assert proc.stdout is not None
     proc.stdout.readline()  # it has started encoding
     time.sleep(delay)

@@ -232,11 +232,6 @@ def test_jsonl_malformed_line_rejected_others_kept(tmp_path: Path) -> None:
     assert "expected a JSON object" in rejections[f"{path}:6"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="read_path splits JSONL with str.splitlines(), which also breaks on U+2028/U+2029/"
-    "\\x85/\\x0b/\\x0c inside JSON strings: a valid line is rejected and later line numbers shift",
-)
 def test_jsonl_line_separator_inside_string_is_not_a_line_break(tmp_path: Path) -> None:
     path = tmp_path / "u2028.jsonl"
     first = json.dumps(
@@ -312,14 +307,6 @@ def test_invalid_date_is_dropped_not_fatal() -> None:
 
 
 # ----------------------------------------------------------------------- html
-def _html_deps_importable() -> bool:
-    try:
-        import lxml.html.clean  # noqa: F401  (trafilatura -> justext needs it)
-    except ImportError:
-        return False
-    return True
-
-
 ARTICLE_PAGE = """<!DOCTYPE html>
 <html lang="en"><head>
 <meta charset="utf-8">
@@ -344,13 +331,6 @@ announcement.</p>
 """
 
 
-@pytest.mark.xfail(
-    not _html_deps_importable(),
-    strict=True,
-    reason="trafilatura cannot be imported: justext needs lxml.html.clean, now the separate "
-    "package lxml_html_clean, which pyproject.toml does not depend on; the ImportError also "
-    "escapes read_path (only InputError is caught) and aborts the whole batch",
-)
 def test_html_article_page(tmp_path: Path) -> None:
     path = tmp_path / "page.html"
     path.write_text(ARTICLE_PAGE, encoding="utf-8")
@@ -520,14 +500,20 @@ def test_folders_read_recursively_and_sorted(tmp_path: Path) -> None:
     assert out == [root / "a/b/c.json", root / "a/z.md", root / "b.txt", root / "c.jsonl", loose]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="iter_files skips dot-files but not files inside dot-folders "
-    "(.git, .ipynb_checkpoints): Jupyter checkpoint copies get ingested as duplicate articles",
-)
 def test_folders_skip_files_in_hidden_folders(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     (root / ".ipynb_checkpoints").mkdir(parents=True)
     (root / ".ipynb_checkpoints" / "story-checkpoint.txt").write_text("x", encoding="utf-8")
     (root / "story.txt").write_text("x", encoding="utf-8")
     assert list(iter_files([root])) == [root / "story.txt"]
+
+
+def test_empty_json_list_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "empty.json"
+    path.write_text("[]", encoding="utf-8")
+    out = list(read_path(path, 1_000_000))
+    assert len(out) == 1 and isinstance(out[0], Rejection) and "no records" in out[0].reason
+
+
+def test_partial_dates_do_not_depend_on_today() -> None:
+    assert normalise_date("November 2025") == "2025-11-01"
