@@ -32,7 +32,8 @@ def chat_command(index: Path | None, host: str, port: int) -> None:
         from qa.assistant import Assistant
         from qa.chat.app import SAMPLE_EXAMPLES, build_app, launch, warm_up
 
-        assistant = Assistant.open(index)
+        # an existing index only: a mistyped --index must not create an empty one
+        assistant = Assistant.open(index, create=False) if index else Assistant.open()
         warm_up(assistant)
         demo = build_app(assistant, examples=SAMPLE_EXAMPLES if index is None else ())
         url = launch(demo, host=host, port=port or None, block=False)
