@@ -15,6 +15,9 @@ from collections.abc import Iterator
 from qa.parsing import body_start
 from qa.types import Article, Chunk
 
+# Bump when the chunking algorithm changes: indexes built by another version are refused.
+CHUNKER_VERSION = 1
+
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _ABBREVIATIONS = frozenset(
     [

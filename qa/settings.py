@@ -41,7 +41,10 @@ class Settings:
 
     def chunking(self) -> dict[str, int]:
         """The settings that decide chunk boundaries (recorded in the manifest)."""
+        from qa.chunking import CHUNKER_VERSION
+
         return {
+            "chunker_version": CHUNKER_VERSION,
             "chunk_max_tokens": self.chunk_max_tokens,
             "chunk_overlap_tokens": self.chunk_overlap_tokens,
         }
