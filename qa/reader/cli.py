@@ -31,6 +31,8 @@ import click
 @click.option("--resume/--no-resume", default=True, show_default=True,
               help="Continue from the latest checkpoint in --out.")
 @click.option("--max-train-examples", type=int, default=None, help="Use only the first N examples.")
+@click.option("--init-from", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Start from a reader artifact (e.g. continue a shipped one on new data).")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_reader_command(**kwargs: object) -> None:
     """Fine-tune the installed MiniLM into an extractive reader (uses CUDA when available)."""

@@ -60,6 +60,7 @@ class TrainConfig:
     max_train_examples: int | None = None
     progress: bool = True
     base_dir: str | None = field(default=None)
+    init_from: str | None = None  # start from a shipped artifact (fresh optimizer/schedule)
 
 
 RESUME_KEYS = ("batch_size", "max_length", "stride", "seed", "heldout_fraction", "train_path")
@@ -231,6 +232,12 @@ class Trainer:
         self.device = _device()
         self.prepare()
         self.model = build_model(cfg.base_dir or base_model_dir()).to(self.device)
+        if cfg.init_from:
+            from qa.reader.artifact import load_artifact
+
+            init, _, _ = load_artifact(cfg.init_from, base_dir=cfg.base_dir)
+            self.model.load_state_dict(init.state_dict())
+            del init
         self.model.train()
         decay, no_decay = [], []
         for n, p in self.model.named_parameters():

@@ -90,3 +90,14 @@ def test_cli_runs_and_refuses_mismatched_resume(tiny_squad, tiny_base, tmp_path)
                                                     "--heldout-fraction", "0.25"])
     assert res.exit_code != 0
     assert "cannot resume" in res.output
+
+
+def test_init_from_artifact(tiny_squad, tiny_base, tmp_path):
+    train(_cfg(tiny_squad, tiny_base, tmp_path / "a", max_steps=1))
+    art = tmp_path / "a" / "final"
+    res = train(_cfg(tiny_squad, tiny_base, tmp_path / "d", max_steps=1, lr=0.0,
+                     init_from=str(art)))
+    assert res["step"] == 1
+    wa, wd = _weights(tmp_path / "a"), _weights(tmp_path / "d")
+    for k in wa:  # lr 0: the new run's weights are the artifact's
+        assert torch.allclose(wa[k].float(), wd[k].float(), atol=1e-3), k
