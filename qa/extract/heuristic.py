@@ -162,10 +162,15 @@ class HeuristicExtractor:
     name = "heuristic"
 
     def __init__(
-        self, encoder: Encoder | None = None, cache_size: int = 4096, max_sentences: int = 6
+        self,
+        encoder: Encoder | None = None,
+        cache_size: int = 4096,
+        max_sentences: int = 6,
+        max_embedded: int = 10,
     ) -> None:
         self._encoder = encoder
         self.max_sentences = max_sentences
+        self.max_embedded = max_embedded
         self._nlp: Any = None
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[int, int], Any] = OrderedDict()
@@ -218,6 +223,9 @@ class HeuristicExtractor:
                 words = {_stem(w.lower()) for w in _WORD.findall(hit.chunk.text[a:b])}
                 overlap = sum(weights[t] for t in stems & words) / total
                 sentences.append((hit, a, b, overlap, penalty))
+        # embed only the sentences that word overlap ranks highest (encoding is the cost)
+        sentences.sort(key=lambda x: (-x[3] * x[4], x[0].rank))
+        sentences = sentences[: self.max_embedded]
         similarity = self._similarities(
             question, [h.chunk.text[a:b] for h, a, b, _, _ in sentences]
         )
