@@ -267,6 +267,20 @@ class ChatBackend:
         return render_info(self.info())
 
 
+def warm_server(url: str) -> float:
+    """Run one cheap event (``/info``) through the server's queue; return seconds."""
+    started = time.perf_counter()
+    try:
+        from gradio_client import Client
+
+        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        client.predict(api_name="/info")
+        client.close()
+    except Exception:
+        log.warning("could not warm the server at %s", url, exc_info=True)
+    return time.perf_counter() - started
+
+
 def _session_id(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
@@ -419,8 +433,14 @@ def launch(
     block: bool = True,
     quiet: bool = True,
     max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    warm: bool = True,
 ) -> str:
-    """Serve ``demo`` and return its local URL (blocks until stopped if ``block``)."""
+    """Serve ``demo`` and return its local URL (blocks until stopped if ``block``).
+
+    ``warm`` sends one ``/info`` request first: Gradio's first event on a new
+    server costs about a second, which would otherwise land on the first
+    question someone asks.
+    """
     demo.launch(
         server_name=host,
         server_port=port,
@@ -437,6 +457,8 @@ def launch(
         pwa=False,
     )
     url = demo.local_url or f"http://{host}:{port}/"
+    if warm:
+        warm_server(url)
     if block:
         demo.block_thread()
     return url
