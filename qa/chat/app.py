@@ -35,11 +35,12 @@ from qa.chat.render import (  # noqa: E402
     render_turn,
 )
 from qa.conversation import Conversation, Turn  # noqa: E402
+from qa.parsing import SUPPORTED  # noqa: E402
 from qa.types import Answer, Filters, IngestReport  # noqa: E402
 
 log = logging.getLogger(__name__)
 
-UPLOAD_EXTENSIONS = (".txt", ".md", ".json", ".jsonl", ".html", ".htm")
+UPLOAD_EXTENSIONS: tuple[str, ...] = tuple(SUPPORTED)  # what the ingest reads
 MAX_UPLOAD_BYTES = 5_000_000
 MAX_QUESTION_CHARS = 500
 
