@@ -324,7 +324,7 @@ def build_app(
     """Lay out the chat page around an assistant (or a ready backend).
 
     API names (for ``gradio_client``): ``/ask`` (question -> chat, box, last
-    answer JSON), ``/upload`` (files -> report, index summary), ``/info``,
+    answer JSON), ``/upload`` (files -> report, index summary, emptied file box), ``/info``,
     ``/clear``.
     """
     backend = assistant if isinstance(assistant, ChatBackend) else ChatBackend(assistant)
@@ -354,7 +354,7 @@ def build_app(
         results = backend.upload(files or [], step)
         report = render_report(results)
         report += f"<p>{len(results)} file(s) in {time.perf_counter() - started:.1f} s</p>"
-        return report, backend.info_html()
+        return report, backend.info_html(), None  # empty the box for the next files
 
     with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
         with gr.Row():
@@ -419,7 +419,7 @@ def build_app(
             )
         clear_btn.click(clear, None, [chatbot, last], api_name="clear")
         chatbot.clear(forget)  # the chat's own trash button also starts over
-        files.upload(upload, [files], [report, info], api_name="upload", concurrency_limit=1)
+        files.upload(upload, [files], [report, info, files], api_name="upload", concurrency_limit=1)
         demo.load(backend.info_html, None, info, api_name="info")
         demo.unload(forget)
     demo.queue(default_concurrency_limit=4)

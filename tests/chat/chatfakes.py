@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from qa.types import Answer, Citation, Filters, IngestReport, Rejection
@@ -149,3 +150,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+ALLOWED_TAGS = {"div", "p", "b", "details", "summary", "mark", "a", "br", "table", "tr", "th", "td"}
+
+
+class TagAudit(HTMLParser):
+    """Collect every tag and attribute name the browser would build from the HTML."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attrs: set[str] = set()
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs |= {name for name, _ in attrs}
+
+
+def assert_harmless(html: str) -> None:
+    audit = TagAudit(html)
+    assert audit.tags <= ALLOWED_TAGS, audit.tags - ALLOWED_TAGS
+    assert not {a for a in audit.attrs if a.startswith("on") or a in ("src", "style")}

@@ -106,7 +106,7 @@ def test_upload_while_asking(server, tmp_path):
     before = fake.info().articles
     c = client(url)
     asks = [client(url).submit("Who won the marathon?", api_name="/ask") for _ in range(4)]
-    report, info = c.predict(
+    report, info, box = c.predict(
         [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(bad))],
         api_name="/upload",
     )
@@ -114,7 +114,7 @@ def test_upload_while_asking(server, tmp_path):
         assert job.result(timeout=60)[2]["answer"] == "Kim Min-ji"
     assert "<td>harbour.txt</td><td>added</td>" in report
     assert "<td>bad.txt</td><td>rejected</td>" in report and "no article text found" in report
-    assert fake.info().articles == before + 1
+    assert fake.info().articles == before + 1 and box is None
     assert f"<th>Articles</th><td>{before + 1}</td>" in info
     assert not fake.overlap
     _, _, last = c.predict("Harbour cranes repaired?", api_name="/ask")

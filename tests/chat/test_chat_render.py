@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
-from chatfakes import EVIL, KOREA, cite, whole
+from chatfakes import EVIL, KOREA, assert_harmless, cite, whole
 
 from qa.chat.render import (
     NOT_FOUND,
@@ -18,28 +16,6 @@ from qa.chat.render import (
     shorten,
 )
 from qa.types import Answer, Citation
-
-ALLOWED_TAGS = {"div", "p", "b", "details", "summary", "mark", "a", "br", "table", "tr", "th", "td"}
-
-
-class TagAudit(HTMLParser):
-    """Collect every tag and attribute name the browser would build from the HTML."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tags: set[str] = set()
-        self.attrs: set[str] = set()
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.add(tag)
-        self.attrs |= {name for name, _ in attrs}
-
-
-def assert_harmless(html: str) -> None:
-    audit = TagAudit(html)
-    assert audit.tags <= ALLOWED_TAGS, audit.tags - ALLOWED_TAGS
-    assert not {a for a in audit.attrs if a.startswith("on") or a in ("src", "style")}
 
 
 def test_highlight_marks_exact_offsets_and_escapes():

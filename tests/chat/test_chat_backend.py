@@ -8,12 +8,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from chatfakes import FakeAssistant
-from test_render import assert_harmless
+from chatfakes import FakeAssistant, assert_harmless
 
 from qa.chat.app import MAX_QUESTION_CHARS, ChatBackend, answer_json, warm_up
 from qa.chat.locks import ReadWriteLock
 from qa.chat.render import NOT_FOUND
+
+
+@pytest.fixture
+def fake_assistant() -> FakeAssistant:
+    return FakeAssistant()
 
 
 def test_answer(fake_assistant):
