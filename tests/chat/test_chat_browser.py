@@ -68,11 +68,9 @@ def page(browser):
 
 
 @pytest.fixture(scope="module")
-def sample_url(real_encoder):
-    """The real assistant on the bundled sample corpus, served on localhost."""
-    from qa.assistant import Assistant
-
-    assistant = Assistant.open(encoder=real_encoder)
+def sample_url(sample_assistant):
+    """The real assistant on the bundled sample corpus, served on localhost (read only)."""
+    assistant = sample_assistant
     warm_up(assistant)
     demo = build_app(assistant, examples=SAMPLE_EXAMPLES)
     url = launch(demo, port=free_port(), block=False)
