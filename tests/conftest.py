@@ -13,10 +13,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakes import HashingEncoder  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-SAMPLE_ARTICLE = REPO / "qa" / "sample" / "000_6c212dc43d020d0e.txt"
+from testdata import SAMPLE_ARTICLE, SHARED_DATA, shared_data  # noqa: E402,F401
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -46,11 +43,3 @@ def sample_assistant(real_encoder):
     from qa import Assistant
 
     return Assistant.open(encoder=real_encoder)
-
-
-def shared_data(*parts: str) -> Path:
-    """Path under ../shared/data, skipping the test when it is absent."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} not available")
-    return path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE_ARTICLE, shared_data
+from testdata import SAMPLE_ARTICLE, shared_data
 
 from qa import Assistant
 
