@@ -7,8 +7,8 @@ import re
 
 import pytest
 from chatfakes import assert_harmless
-from conftest import SAMPLE_ARTICLE
 from fakes import HashingEncoder
+from testdata import SAMPLE_ARTICLE
 
 from qa import Assistant, Settings
 from qa.chat.app import ChatBackend
