@@ -131,7 +131,9 @@ class Assistant:
         if self._extractor is None:
             with self._lock:
                 if self._extractor is None:
-                    self._extractor = make_extractor(self.settings.extractor, self.encoder)
+                    self._extractor = make_extractor(
+                        self.settings.extractor, self.encoder, self.settings
+                    )
         return self._extractor
 
     def info(self) -> IndexInfo:
@@ -280,20 +282,17 @@ def _clean_question(question: str) -> str:
     return " ".join(question.split())
 
 
-def make_extractor(kind: str, encoder: Encoder) -> Extractor:
+def make_extractor(kind: str, encoder: Encoder, settings: Settings | None = None) -> Extractor:
     """Build the extractor named by ``kind`` (``auto``, ``neural`` or ``heuristic``)."""
     from qa.extract.heuristic import HeuristicExtractor
 
     if kind == "heuristic":
         return HeuristicExtractor(encoder)
     if kind in ("neural", "auto"):
-        try:
-            from qa.extract.neural import NeuralReader, default_artifact  # type: ignore[attr-defined]
+        from qa.extract.neural import NeuralReader
 
-            if default_artifact() is not None:
-                return NeuralReader()  # type: ignore[no-any-return]
-        except ImportError:
-            pass
+        if NeuralReader.available():
+            return NeuralReader(settings=settings)
         if kind == "neural":
             raise RuntimeError(
                 "no trained neural reader is installed (qa/reader_artifacts/ is empty)"
