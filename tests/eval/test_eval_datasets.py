@@ -11,7 +11,6 @@ from qa.eval import datasets
 
 FIX = Path(__file__).parent / "fixtures"
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is absent")
 
 
 def test_squad_fixture():
@@ -80,7 +79,8 @@ def test_jsonl_validation(tmp_path):
         datasets.load_jsonl(FIX / "articles.jsonl", q)
 
 
-@needs_data
+@pytest.mark.data
+@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is absent")
 def test_real_files_counts():
     squad = datasets.load_squad(DATA / "squad" / "dev-v1.1.json")
     assert (len(squad.docs), len(squad.questions)) == (2067, 10570)
