@@ -134,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", default=None, help="also write the result here")
+    ap.add_argument("--record", default=None, metavar="NAME",
+                    help="record the result in the artifact manifest under scores.NAME")
     args = ap.parse_args(argv)
     import torch
 
@@ -150,6 +152,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    if args.record:
+        mpath = Path(reader.artifact_dir) / "manifest.json"
+        manifest = json.loads(mpath.read_text())
+        rec = {k: v for k, v in result.items() if k != "artifact"}
+        rec["command"] = "python -m qa.reader.evaluate " + " ".join(argv or sys.argv[1:])
+        manifest.setdefault("scores", {})[args.record] = rec
+        mpath.write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
 
 
