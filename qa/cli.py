@@ -204,20 +204,14 @@ def repl(index: Path | None) -> None:
         click.echo(render_answer(assistant.ask(question)))
 
 
-def _register_optional() -> None:
-    """Add the sub-commands that live in their own packages, when present."""
-    for module, attr in (
-        ("qa.eval.cli", "eval_group"),
-        ("qa.chat.cli", "chat_command"),
-        ("qa.reader.cli", "train_reader_command"),
-    ):
-        try:
-            mod = __import__(module, fromlist=[attr])
-        except ImportError:
-            continue
-        command = getattr(mod, attr, None)
-        if command is not None:
-            main.add_command(command)
+def _register_subcommands() -> None:
+    """Add the sub-commands that live in their own packages (eval, chat, train-reader)."""
+    from qa.chat.cli import chat_command
+    from qa.eval.cli import eval_group
+    from qa.reader.cli import train_reader_command
+
+    for command in (eval_group, chat_command, train_reader_command):
+        main.add_command(command)
 
 
-_register_optional()
+_register_subcommands()
