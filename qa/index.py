@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -82,23 +83,26 @@ class IndexState:
     by_hash: dict[str, str] = field(default_factory=dict)
     _bm25: Any = None
     _bm25_ids: np.ndarray | None = None
+    _bm25_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bm25(self) -> tuple[Any, np.ndarray]:
         """The BM25 model over chunk texts (built on first use) and its doc->chunk ids."""
-        if self._bm25 is None:
-            import bm25s
+        with self._bm25_lock:
+            if self._bm25 is None:
+                import bm25s
 
-            ids = np.array(sorted(self.chunks), dtype=np.int64)
-            texts = [
-                f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}"
-                for i in ids
-            ]
-            model = bm25s.BM25()
-            if texts:
-                model.index(
-                    bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False
-                )
-            self._bm25, self._bm25_ids = model, ids
+                ids = np.array(sorted(self.chunks), dtype=np.int64)
+                texts = [
+                    f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}"
+                    for i in ids
+                ]
+                model = bm25s.BM25()
+                if texts:
+                    model.index(
+                        bm25s.tokenize(texts, stopwords="en", show_progress=False),
+                        show_progress=False,
+                    )
+                self._bm25, self._bm25_ids = model, ids
         assert self._bm25_ids is not None
         return self._bm25, self._bm25_ids
 
