@@ -216,9 +216,14 @@ class HeuristicExtractor:
         # 1. every sentence of every chunk, scored cheaply (words + embeddings)
         sentences: list[tuple[Hit, int, int, float, float]] = []
         for hit in hits:
-            chunk_words = {w.lower() for w in _WORD.findall(hit.chunk.text)}
-            # a specific question term (number, name) absent from the passage
-            penalty = 0.55 ** sum(1 for s in profile.specific if s not in chunk_words)
+            # specific terms are looked up in the whole article: a passage that says
+            # "Funakoshi" still belongs to the article about "Takehiro Funakoshi"
+            article_text = hit.article.text.lower()
+            present = {
+                s for s in profile.specific if re.search(rf"\b{re.escape(s)}\b", article_text)
+            }
+            # each specific question term (number, name) absent from the article costs
+            penalty = 0.55 ** (len(profile.specific) - len(present))
             for a, b in sentence_spans(hit.chunk.text):
                 words = {_stem(w.lower()) for w in _WORD.findall(hit.chunk.text[a:b])}
                 overlap = sum(weights[t] for t in stems & words) / total
@@ -261,6 +266,12 @@ class HeuristicExtractor:
                         min(abs(i - cand.start), abs(i - (cand.end - 1))) for i in matched
                     )
                     proximity = 1.0 / (1.0 + distance / 3.0)
+                    # attached to a question word ("build on [the outcome]"): as close as it gets
+                    head = cand.root.head
+                    if head.dep_ == "prep":
+                        head = head.head
+                    if head.i in matched and head.i not in range(cand.start, cand.end):
+                        proximity = 1.0
                 else:
                     proximity = 0.0
                 raw = context * (0.55 + 0.25 * type_score + 0.2 * proximity) * (0.6 + 0.4 * novelty)

@@ -122,3 +122,15 @@ def test_make_extractor_names() -> None:
     assert make_extractor("auto", enc).name in ("heuristic", "neural")
     with pytest.raises(ValueError):
         make_extractor("magic", enc)
+
+
+def test_follow_up_style_questions(sample_assistant) -> None:
+    heuristic = Assistant.open(
+        sample_assistant.path,
+        encoder=sample_assistant.encoder,
+        settings=Settings(extractor="heuristic"),
+    )
+    # the object of "build on", not the nearby "Seoul"
+    assert "outcome" in (heuristic.ask("What did Funakoshi hope to build on?").text or "")
+    # "Takehiro" is only in another passage of the same article: no penalty
+    assert heuristic.ask("Who is Japan's prime minister?").text == "Sanae Takaichi"
