@@ -378,6 +378,7 @@ def run_eval(
     settings = settings or Settings()
     factory = factory or default_factory()
     started = dt.datetime.now(dt.UTC)
+    git = _git_state()  # the code as it is when the run starts
     t_start = time.perf_counter()
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -478,7 +479,7 @@ def run_eval(
         "environment": {
             "python": platform.python_version(),
             "machine": platform.machine(),
-            "git": _git_state(),
+            "git": git,
         },
         "started": started.isoformat(timespec="seconds"),
         "elapsed_s": round(time.perf_counter() - t_start, 2),
