@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--sample", type=int, default=1000, help="0 = all questions")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bf16", action="store_true", help="read under bf16 autocast")
     ap.add_argument("--json", default=None, help="also write the result here")
     ap.add_argument("--record", default=None, metavar="NAME",
                     help="record the result in the artifact manifest under scores.NAME")
@@ -144,10 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime = reader.runtime
     examples = sample_examples(load_squad(args.data), args.sample or None, args.seed)
     t0 = time.perf_counter()
-    result = evaluate_closed(runtime, examples)
+    from contextlib import nullcontext
+
+    with torch.autocast("cpu", dtype=torch.bfloat16) if args.bf16 else nullcontext():
+        result = evaluate_closed(runtime, examples)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result.update(
-        data=str(args.data), sample=args.sample, seed=args.seed, artifact=str(reader.artifact_dir)
+        data=str(args.data), sample=args.sample, seed=args.seed, bf16=args.bf16,
+        artifact=str(reader.artifact_dir),
     )
     print(json.dumps(result, indent=2))
     if args.json:
