@@ -1,0 +1,35 @@
+"""The shipped artifact loads against the installed base and reads a news sentence."""
+
+import json
+
+import pytest
+
+from qa.extract.neural import NeuralReader
+from qa.reader.artifact import find_artifact, read_manifest
+from qa.reader.model import base_model_sha256
+
+SHIPPED = find_artifact()
+pytestmark = pytest.mark.skipif(SHIPPED is None, reason="no reader artifact shipped")
+
+
+def test_manifest_is_complete_and_small():
+    m = read_manifest(SHIPPED)
+    assert m["base_model"]["sha256"] == base_model_sha256()
+    assert m["training"]["data"]["sha256"] and m["training"]["steps"] > 0
+    assert {"a", "b"} <= set(m["calibration"])
+    assert "heldout" in m["scores"]
+    assert (SHIPPED / "reader.safetensors").stat().st_size <= 25_000_000
+    json.dumps(m)
+
+
+def test_reads_the_sample_question():
+    reader = NeuralReader(threads=1)
+    ctx = ("Japan on Monday appointed Takehiro Funakoshi, director general of the Asian and "
+           "Oceanian Affairs Bureau, as its new special envoy for North Korea, the foreign "
+           "ministry said in Tokyo.")
+    text, start, end, score = reader.read_passage(
+        "Who did Japan appoint as special envoy for North Korea?", ctx)
+    assert text == "Takehiro Funakoshi" == ctx[start:end]
+    assert score > 0.5
+    _, _, _, off_topic = reader.read_passage("Who won the 1998 World Cup final?", ctx)
+    assert off_topic < score
