@@ -347,6 +347,20 @@ def _index_manifest(assistant: Any, index_dir: Path) -> dict[str, Any]:
     return out
 
 
+def _extractor_info(assistant: Any) -> dict[str, Any]:
+    """Record which extractor ran (and, for the neural reader, which artifact)."""
+    try:
+        ext = assistant.extractor
+        info: dict[str, Any] = {"name": getattr(ext, "name", type(ext).__name__)}
+        artifact = getattr(ext, "artifact_dir", None)
+        if artifact is not None:
+            info["artifact"] = str(artifact)
+            info["manifest"] = _jsonable(getattr(ext, "manifest", None))
+        return info
+    except Exception as exc:  # noqa: BLE001 - recorded, not fatal
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 def _doc_map(eval_set: EvalSet) -> dict[str, str]:
     """Index article id -> evaluation document id."""
     return {_article(d).article_id: d.doc_id for d in (*eval_set.docs, *eval_set.distractors)}
@@ -393,6 +407,7 @@ def run_eval(
     ingest: dict[str, Any] = {}
     manifest: dict[str, Any] = {}
     results: dict[str, dict[str, Any]] = {}
+    extractors: dict[str, Any] = {}
     curves: dict[str, tuple[list[float], list[bool]]] = {}
     for system in systems:
         sys_settings = run_settings
@@ -407,6 +422,8 @@ def run_eval(
                 raise EvalError(f"cannot open the assistant for {system.name}: {exc}") from exc
             skipped[system.name] = f"{type(exc).__name__}: {exc}"
             continue
+        if cfg.mode != "retrieval":
+            extractors[system.name] = _extractor_info(assistant)
         if cfg.mode != "closed" and not ingest:
             t0 = time.perf_counter()
             rep = assistant.add_records(iter_records(eval_set), origin=f"{ORIGIN}:{eval_set.name}")
@@ -463,6 +480,7 @@ def run_eval(
         "mode": cfg.mode,
         "systems": results,
         "skipped": skipped,
+        "extractors": extractors,
         "settings": dataclasses.asdict(settings),
         "run": {
             "assistant_min_score": 0.0,
