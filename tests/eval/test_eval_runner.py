@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import HashingEncoder
 
-from qa.eval import datasets, report
+from qa.eval import datasets, report, runner
 from qa.eval.runner import RunConfig, System, default_factory, plan_systems, run_eval
 from qa.settings import Settings
 
@@ -62,13 +62,17 @@ def test_closed_jsonl(tmp_path, factory):
     assert summary["ingest"] == {}
 
 
-def test_open_jsonl_with_distractors_and_compare(tmp_path, factory):
+def test_open_jsonl_with_distractors_and_compare(tmp_path, factory, monkeypatch):
+    # Keep the default run fast: no neural reader model load here.
+    monkeypatch.setattr(runner, "neural_available", lambda: "disabled in this test")
     docs, files = datasets.load_distractors(FIX / "distractors.jsonl")
     eval_set = _jsonl_set().with_distractors(docs, files)
     summary = run_eval(eval_set, _cfg(tmp_path, "open", compare=True), factory=factory)
     _check_run_dir(tmp_path / "open", summary, "open")
     names = set(summary["systems"])
-    assert {"hybrid+heuristic", "bm25+heuristic", "dense+heuristic"} <= names
+    assert names == {"hybrid+heuristic", "bm25+heuristic", "dense+heuristic"}
+    assert summary["skipped"] == {"neural": "disabled in this test"}
+    assert summary["extractors"]["hybrid+heuristic"]["name"] == "heuristic"
     assert summary["ingest"]["added"] == 6
     assert summary["index"]["info"]["articles"] == 6
     s = summary["systems"]["hybrid+heuristic"]
@@ -146,3 +150,19 @@ def test_closed_hits_chunk_long_documents():
     hits = closed_hits(EvalDoc("long", text), Settings())
     assert len(hits) > 1
     assert all(h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text for h in hits)
+
+
+@pytest.mark.slow
+def test_closed_compare_with_neural_reader(tmp_path, factory):
+    if runner.neural_available():
+        pytest.skip("qa.extract.neural cannot be imported")
+    from qa.extract.neural import NeuralReader
+
+    if not NeuralReader.available():
+        pytest.skip("no reader artifact installed")
+    cfg = RunConfig(
+        mode="closed", out=tmp_path / "c", extractor="heuristic", compare=True, progress=False
+    )
+    summary = run_eval(_jsonl_set(), cfg, factory=factory)
+    assert set(summary["systems"]) == {"heuristic", "neural"}
+    assert "artifact" in summary["extractors"]["neural"]
