@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Sequence
+from dataclasses import replace
 
-from qa.types import Answer, Citation, Hit, Span
+from qa.types import Answer, Article, Citation, Hit, Span
 
 NOT_FOUND = "not found in the articles"
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -17,6 +18,39 @@ def normalise(text: str) -> str:
     """SQuAD-style normalisation: lower case, no punctuation or articles, single spaces."""
     text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
     return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+_TERM = re.compile(r"[A-Za-z0-9][\w-]*")
+
+
+def specific_terms(question: str) -> frozenset[str]:
+    """Numbers and capitalised names in the question (not its first word), lower-cased.
+
+    "Who won the 2022 FIFA World Cup?" gives {"2022", "fifa", "world", "cup"}.
+    """
+    words = _TERM.findall(question)
+    return frozenset(
+        w.lower()
+        for i, w in enumerate(words)
+        if any(c.isdigit() for c in w) or (i > 0 and w[0].isupper() and len(w) > 1)
+    )
+
+
+def support(terms: frozenset[str], article: Article) -> float:
+    """How well ``article`` supports a question's specific terms, in (0, 1].
+
+    Each name of the question that the whole article never mentions multiplies
+    the factor by 0.55, each number (a year, a count) by 0.3: an answer found
+    in an article about something else is then unlikely to clear the threshold.
+    """
+    factor = 1.0
+    if not terms:
+        return factor
+    text = article.text.lower()
+    for term in terms:
+        if not re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text):
+            factor *= 0.3 if any(c.isdigit() for c in term) else 0.55
+    return factor
 
 
 def citation_for(span: Span) -> Citation:
@@ -75,6 +109,18 @@ def compose(
     span's score. Below ``min_score`` the answer is ``None`` and the closest
     passages are returned as ``related``.
     """
+    terms = specific_terms(question)
+    factors: dict[str, float] = {}
+    for span in spans:
+        aid = span.hit.article.article_id
+        if aid not in factors:
+            factors[aid] = support(terms, span.hit.article)
+    spans = [
+        replace(s, score=s.score * factors[s.hit.article.article_id])
+        if factors[s.hit.article.article_id] != 1.0
+        else s
+        for s in spans
+    ]
     groups: dict[str, list[Span]] = {}
     for span in spans:
         key = normalise(span.text)

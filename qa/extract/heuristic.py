@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder
+from qa.answering import specific_terms, support
 from qa.chunking import sentence_spans
 from qa.types import Hit, Span
 
@@ -106,7 +107,6 @@ class QuestionProfile:
     acceptable: tuple[str, ...]
     noun_phrases: bool
     terms: dict[str, float]
-    specific: frozenset[str]
 
 
 def question_profile(nlp: Any, question: str) -> QuestionProfile:
@@ -140,7 +140,6 @@ def question_profile(nlp: Any, question: str) -> QuestionProfile:
         )
     doc = nlp(question)
     terms: dict[str, float] = {}
-    specific: set[str] = set()
     for token in doc:
         if token.is_stop or token.is_punct or token.is_space or token.lower_ in _WH:
             continue
@@ -148,12 +147,11 @@ def question_profile(nlp: Any, question: str) -> QuestionProfile:
         weight = 1.0
         if token.like_num or token.pos_ == "PROPN":
             weight = 2.0
-            specific.add(token.lower_)
         elif token.pos_ in ("VERB", "AUX"):
             weight = 0.7
         terms[lemma] = max(terms.get(lemma, 0.0), weight)
         terms.setdefault(token.lower_, weight)
-    return QuestionProfile(preferred, acceptable, noun_phrases, terms, frozenset(specific))
+    return QuestionProfile(preferred, acceptable, noun_phrases, terms)
 
 
 class HeuristicExtractor:
@@ -215,15 +213,11 @@ class HeuristicExtractor:
         total = sum(weights.values()) or 1.0
         # 1. every sentence of every chunk, scored cheaply (words + embeddings)
         sentences: list[tuple[Hit, int, int, float, float]] = []
+        specific = specific_terms(question)
         for hit in hits:
-            # specific terms are looked up in the whole article: a passage that says
-            # "Funakoshi" still belongs to the article about "Takehiro Funakoshi"
-            article_text = hit.article.text.lower()
-            present = {
-                s for s in profile.specific if re.search(rf"\b{re.escape(s)}\b", article_text)
-            }
-            # each specific question term (number, name) absent from the article costs
-            penalty = 0.55 ** (len(profile.specific) - len(present))
+            # used to rank sentences across articles only: the answer composition
+            # applies the same support factor to the final scores
+            penalty = support(specific, hit.article)
             for a, b in sentence_spans(hit.chunk.text):
                 words = {_stem(w.lower()) for w in _WORD.findall(hit.chunk.text[a:b])}
                 overlap = sum(weights[t] for t in stems & words) / total
@@ -235,11 +229,11 @@ class HeuristicExtractor:
             question, [h.chunk.text[a:b] for h, a, b, _, _ in sentences]
         )
         scored = [
-            ((0.55 * overlap + 0.45 * max(sim, 0.0)) * penalty, hit, a, b)
+            (0.55 * overlap + 0.45 * max(sim, 0.0), penalty, hit, a, b)
             for (hit, a, b, overlap, penalty), sim in zip(sentences, similarity, strict=True)
         ]
-        scored.sort(key=lambda x: -x[0])
-        top = [x for x in scored[: self.max_sentences] if x[0] > 0]
+        scored.sort(key=lambda x: -x[0] * x[1])
+        top = [(c, h, a, b) for c, _, h, a, b in scored[: self.max_sentences] if c > 0]
         # 2. typed candidates in the best sentences only (spaCy is the slow part)
         docs = self._parse(
             [(h.chunk.chunk_id, a) for _, h, a, _ in top], [h.chunk.text[a:b] for _, h, a, b in top]
