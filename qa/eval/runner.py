@@ -10,27 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import platform
-import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qa.eval import metrics as m
 from qa.eval import report, scoring
-from qa.eval.datasets import EvalDoc, EvalQuestion, EvalSet, iter_records, sha256_file
+from qa.eval.datasets import EvalQuestion, EvalSet, iter_records, sha256_file
+from qa.eval.provenance import _corpus_hash, _extractor_info, _git_state, _index_manifest
+from qa.eval.records import (
+    CLOSED_WHOLE_DOC_CHARS,
+    ORIGIN,
+    _doc_map,
+    answer_record,
+    closed_hits,
+    retrieval_record,
+)
 from qa.settings import Settings
-from qa.types import Answer, Article, Chunk, Hit
 
 MODES = ("closed", "open", "retrieval")
 RETRIEVAL_MODES = ("bm25", "dense", "hybrid")
 EXTRACTORS = ("heuristic", "neural")
-CLOSED_WHOLE_DOC_CHARS = 4000
-ORIGIN = "eval"
 
 AssistantFactory = Callable[[Path, Settings], Any]
 
@@ -152,111 +154,6 @@ def plan_systems(cfg: RunConfig, settings: Settings) -> tuple[list[System], dict
     return systems, skipped
 
 
-def _article(doc: EvalDoc) -> Article:
-    from qa.parsing import article_from_record
-
-    return article_from_record(doc.record(), ORIGIN)
-
-
-def closed_hits(doc: EvalDoc, settings: Settings) -> list[Hit]:
-    """Return the gold document as hits: one hit if short, else the product's chunks."""
-    from qa.chunking import chunk_article, chunk_id
-
-    article = _article(doc)
-    if len(article.text) <= CLOSED_WHOLE_DOC_CHARS:
-        # A real, content-derived chunk id: extractors cache parses by chunk id.
-        cid = chunk_id(article.article_id, 0, len(article.text), article.text)
-        chunks = [Chunk(cid, article.article_id, 0, 0, len(article.text), article.text)]
-    else:
-        chunks = chunk_article(article, settings.chunk_max_tokens, settings.chunk_overlap_tokens)
-    return [Hit(c, article, 1.0, i) for i, c in enumerate(chunks)]
-
-
-def _citation_rows(
-    answer: Answer, golds: Sequence[str], doc_of: dict[str, str], q: EvalQuestion
-) -> tuple[list[dict[str, Any]], bool | None, bool | None]:
-    rows = []
-    for c in answer.citations:
-        inside = c.passage_start <= c.start <= c.end <= c.passage_end
-        rows.append(
-            {
-                "doc_id": doc_of.get(c.article_id, c.article_id),
-                "start": c.start,
-                "end": c.end,
-                "quote": c.quote,
-                "passage_start": c.passage_start,
-                "passage_end": c.passage_end,
-                "score": round(float(c.score), 4),
-                "ok": bool(inside and m.contains_answer(c.passage, golds)),
-            }
-        )
-    if not rows or not answer.text:
-        return rows, None, None
-    return rows, rows[0]["ok"], rows[0]["doc_id"] in q.doc_ids
-
-
-def answer_record(
-    q: EvalQuestion, answer: Answer, latency: float, doc_of: dict[str, str]
-) -> dict[str, Any]:
-    """Build the per-question JSONL row for an answer."""
-    pred = answer.text or None
-    cites, ok, in_gold = _citation_rows(answer, q.answers, doc_of, q)
-    exact = m.max_exact(pred, q.answers)
-    return {
-        "id": q.qid,
-        "question": q.question,
-        "gold": list(q.answers),
-        "answerable": m.is_answerable(q.answers),
-        "prediction": pred,
-        "score": round(float(answer.score), 6),
-        "exact": exact,
-        "f1": round(m.max_f1(pred, q.answers), 6),
-        "correct": exact == 1.0,
-        "citation_ok": ok,
-        "citation_in_gold_doc": in_gold,
-        "citations": cites,
-        "extractor": answer.extractor,
-        "latency_s": round(latency, 6),
-        "tags": list(q.tags),
-    }
-
-
-def retrieval_record(
-    q: EvalQuestion, hits: Sequence[Hit], latency: float, doc_of: dict[str, str]
-) -> dict[str, Any]:
-    """Build the per-question JSONL row for a retrieval-only run."""
-    rank = doc_rank = None
-    top = []
-    for i, h in enumerate(hits):
-        doc_id = doc_of.get(h.article.article_id, h.article.article_id)
-        has = m.contains_answer(h.chunk.text, q.answers)
-        if has and rank is None:
-            rank = i
-        if doc_id in q.doc_ids and doc_rank is None:
-            doc_rank = i
-        top.append(
-            {
-                "doc_id": doc_id,
-                "chunk_id": h.chunk.chunk_id,
-                "score": round(float(h.score), 4),
-                "has_answer": has,
-            }
-        )
-    return {
-        "id": q.qid,
-        "question": q.question,
-        "gold": list(q.answers),
-        "gold_docs": list(q.doc_ids),
-        "answerable": m.is_answerable(q.answers),
-        "rank": rank,
-        "doc_rank": doc_rank,
-        "correct": rank is not None,
-        "hits": top,
-        "latency_s": round(latency, 6),
-        "tags": list(q.tags),
-    }
-
-
 def _progress(items: Sequence[Any], desc: str, enabled: bool) -> Iterable[Any]:
     if not enabled:
         return items
@@ -301,76 +198,6 @@ def _run_system(
         else:
             rows.append(answer_record(q, result, latency, doc_of))
     return rows
-
-
-def _git_state() -> dict[str, Any]:
-    try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        dirty = bool(
-            subprocess.run(
-                ["git", "status", "--porcelain", "--untracked-files=no"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout.strip()
-        )
-        return {"commit": head, "dirty": dirty}
-    except (OSError, subprocess.SubprocessError):
-        return {}
-
-
-def _jsonable(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {k: _jsonable(v) for k, v in dataclasses.asdict(obj).items()}
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    if obj is None or isinstance(obj, (str, int, float, bool)):
-        return obj
-    return str(obj)
-
-
-def _index_manifest(assistant: Any, index_dir: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": str(index_dir)}
-    try:
-        out["info"] = _jsonable(assistant.info())
-        manifest = getattr(assistant, "manifest", None)
-        if manifest is not None:
-            out["manifest"] = _jsonable(manifest)
-    except Exception as exc:  # noqa: BLE001 - recorded, not fatal
-        out["error"] = f"{type(exc).__name__}: {exc}"
-    return out
-
-
-def _extractor_info(assistant: Any) -> dict[str, Any]:
-    """Record which extractor ran (and, for the neural reader, which artifact)."""
-    try:
-        ext = assistant.extractor
-        info: dict[str, Any] = {"name": getattr(ext, "name", type(ext).__name__)}
-        artifact = getattr(ext, "artifact_dir", None)
-        if artifact is not None:
-            info["artifact"] = str(artifact)
-            info["manifest"] = _jsonable(getattr(ext, "manifest", None))
-        return info
-    except Exception as exc:  # noqa: BLE001 - recorded, not fatal
-        return {"error": f"{type(exc).__name__}: {exc}"}
-
-
-def _doc_map(eval_set: EvalSet) -> dict[str, str]:
-    """Index article id -> evaluation document id."""
-    return {_article(d).article_id: d.doc_id for d in (*eval_set.docs, *eval_set.distractors)}
-
-
-def _corpus_hash(eval_set: EvalSet) -> str:
-    digest = hashlib.sha256()
-    for rec in iter_records(eval_set):
-        digest.update(json.dumps(rec, sort_keys=True).encode())
-    return digest.hexdigest()
 
 
 def run_eval(
