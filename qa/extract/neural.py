@@ -141,8 +141,11 @@ class NeuralReader:
         return spans
 
     def read_passage(self, question: str, context: str) -> tuple[str, int, int, float]:
-        """Closed setting: best answer in one raw passage as ``(text, start, end, score)``
-        with ``context[start:end] == text``; ``("", 0, 0, 0.0)`` if nothing decodes."""
+        """Closed setting: the best answer in one raw passage.
+
+        Returns ``(text, start, end, score)`` with ``context[start:end] == text``;
+        ``("", 0, 0, 0.0)`` if nothing decodes.
+        """
         return self.runtime.read_passage(question, context)
 
     def read_passages(

@@ -55,7 +55,8 @@ def save_artifact(
     """Write ``reader.safetensors`` (fp16) and ``manifest.json`` into ``out_dir``.
 
     ``base_dir`` is the base model the reader was built from (default: the installed one);
-    its ``model.safetensors`` hash goes into the manifest."""
+    its ``model.safetensors`` hash goes into the manifest.
+    """
     from safetensors.torch import save_file
 
     out = Path(out_dir)

@@ -20,7 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 
 PID_FILE = Path("/tmp/reader_train.pid")
@@ -39,10 +39,8 @@ def paused_training():  # type: ignore[no-untyped-def]
         yield
     finally:
         if pid is not None:
-            try:
+            with suppress(OSError):
                 os.kill(pid, signal.SIGCONT)
-            except OSError:
-                pass
 
 
 def chunks_from(path: str, n: int, tokens: int, tokenizer) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -77,7 +75,11 @@ def measure(reader, pairs: Sequence[tuple[str, str]], batch: int, repeat: int, b
             rt.read([part[0][0]] * len(part), [c for _, c in part])
             times.append(time.perf_counter() - t)
     med = statistics.median(times)
-    return {"batch": batch, "ms_per_call": round(1000 * med, 1), "chunks_per_s": round(batch / med, 1)}
+    return {
+        "batch": batch,
+        "ms_per_call": round(1000 * med, 1),
+        "chunks_per_s": round(batch / med, 1),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -99,12 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     reader = NeuralReader(artifact=args.artifact)
     pairs = chunks_from(args.data, 32 * 4, args.tokens, reader.runtime.tokenizer)
-    res: dict = {"threads": args.threads, "chunk_tokens": args.tokens,
-                 "artifact": str(reader.artifact_dir)}
+    res: dict = {
+        "threads": args.threads,
+        "chunk_tokens": args.tokens,
+        "artifact": str(reader.artifact_dir),
+    }
     with nullcontext() if args.no_pause else paused_training():
         for name, bf16 in [("fp32", False)] + ([("bf16", True)] if args.bf16 else []):
-            res[name] = [measure(reader, pairs, b, args.repeat if b < 32 else 6, bf16)
-                         for b in (1, 5, 32)]
+            res[name] = [
+                measure(reader, pairs, b, args.repeat if b < 32 else 6, bf16) for b in (1, 5, 32)
+            ]
     print(json.dumps(res, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=2) + "\n")

@@ -157,9 +157,12 @@ def featurize(
 def bucketed_batches(
     lengths: Sequence[int], batch_size: int, seed: int, epoch: int, bucket_batches: int = 50
 ) -> list[list[int]]:
-    """One epoch's batches: shuffle, sort by length inside pools of ``bucket_batches``
-    batches, cut, shuffle the batches. Deterministic in (seed, epoch), so a resumed run
-    regenerates the same order and skips the batches already done."""
+    """One epoch's batches, grouped by length.
+
+    Shuffle, sort by length inside pools of ``bucket_batches`` batches, cut, shuffle the
+    batches. Deterministic in (seed, epoch), so a resumed run regenerates the same order
+    and skips the batches already done.
+    """
     rng = np.random.default_rng([seed, epoch])
     order = rng.permutation(len(lengths))
     pool = batch_size * bucket_batches

@@ -40,8 +40,9 @@ def decode_window(
     """The ``n_best`` spans of a window, best first.
 
     Args:
-        start_logits, end_logits: ``(L,)`` logits (padding may follow; it is ignored
+        start_logits: ``(L,)`` start logits (padding may follow; it is ignored
             because its offsets are ``None`` or missing).
+        end_logits: ``(L,)`` end logits, aligned with ``start_logits``.
         offsets: Per token, ``(char_start, char_end)`` in the passage, or ``None`` for
             tokens outside the passage (question, specials, padding).
         n_best: How many spans to return.

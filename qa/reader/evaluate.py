@@ -17,6 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from qa.reader.data import Example, load_squad
 from qa.reader.decode import fit_calibration
@@ -101,7 +102,9 @@ def calibrate(
     rng = random.Random(seed)
     items = [e for e in heldout if e.answers][:limit]
     contexts = sorted({e.context for e in items})
-    qs, ps, labels_gold = [], [], []
+    qs: list[str] = []
+    ps: list[str] = []
+    labels_gold: list[list[str] | None] = []
     for e in items:
         qs.append(e.question)
         ps.append(e.context)
@@ -135,8 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--bf16", action="store_true", help="read under bf16 autocast")
     ap.add_argument("--json", default=None, help="also write the result here")
-    ap.add_argument("--record", default=None, metavar="NAME",
-                    help="record the result in the artifact manifest under scores.NAME")
+    ap.add_argument(
+        "--record",
+        default=None,
+        metavar="NAME",
+        help="record the result in the artifact manifest under scores.NAME",
+    )
     args = ap.parse_args(argv)
     import torch
 
@@ -148,10 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from contextlib import nullcontext
 
     with torch.autocast("cpu", dtype=torch.bfloat16) if args.bf16 else nullcontext():
-        result = evaluate_closed(runtime, examples)
+        result: dict[str, Any] = dict(evaluate_closed(runtime, examples))
     result["seconds"] = round(time.perf_counter() - t0, 1)
     result.update(
-        data=str(args.data), sample=args.sample, seed=args.seed, bf16=args.bf16,
+        data=str(args.data),
+        sample=args.sample,
+        seed=args.seed,
+        bf16=args.bf16,
         artifact=str(reader.artifact_dir),
     )
     print(json.dumps(result, indent=2))

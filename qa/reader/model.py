@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -43,10 +44,8 @@ def _quiet_transformers() -> None:
     import transformers
 
     transformers.logging.set_verbosity_error()
-    try:
+    with contextlib.suppress(AttributeError):  # older transformers lack it
         transformers.utils.logging.disable_progress_bar()
-    except AttributeError:  # pragma: no cover - older transformers
-        pass
 
 
 def load_tokenizer(base_dir: str | Path | None = None) -> Any:
@@ -69,8 +68,10 @@ def build_model(base_dir: str | Path | None = None, *, freeze_word_embeddings: b
 
 
 def trainable_state(model: Any) -> dict[str, Any]:
-    """The parameters and buffers the reader changes: everything but the frozen word
-    embeddings (and the unused pooler). This is what an artifact ships."""
+    """The parameters and buffers the reader changes (what an artifact ships).
+
+    Everything but the frozen word embeddings (and the unused pooler).
+    """
     return {
         k: v
         for k, v in model.state_dict().items()

@@ -1,5 +1,7 @@
-"""Reading (question, passage) pairs with a loaded model: windows, one batched
-forward pass, n-best spans per pair in passage characters."""
+"""Reading (question, passage) pairs with a loaded model.
+
+Windows, one batched forward pass, n-best spans per pair in passage characters.
+"""
 
 from __future__ import annotations
 
@@ -70,8 +72,11 @@ class ReaderRuntime:
     def read(
         self, questions: Sequence[str], passages: Sequence[str], *, n_best: int | None = None
     ) -> list[list[WindowSpan]]:
-        """For each (question, passage) pair, its best spans over all its windows,
-        ranked by margin over the window's no-answer score (comparable across pairs)."""
+        """For each (question, passage) pair, its best spans over all its windows.
+
+        Spans are ranked by margin over the window's no-answer score (comparable
+        across pairs).
+        """
         cfg = self.config
         nb = n_best or cfg.n_best
         if not questions:
@@ -112,8 +117,11 @@ class ReaderRuntime:
         return calibrated(span.margin, a, b)
 
     def read_passage(self, question: str, passage: str) -> tuple[str, int, int, float]:
-        """Closed setting: the best answer in one passage as ``(text, start, end, score)``;
-        ``("", 0, 0, 0.0)`` when no span can be decoded."""
+        """Closed setting: the best answer in one passage.
+
+        Returns ``(text, start, end, score)``, or ``("", 0, 0, 0.0)`` when no span can be
+        decoded.
+        """
         spans = self.read([question], [passage])[0]
         if not spans:
             return "", 0, 0, 0.0

@@ -1,5 +1,7 @@
-"""Training loop of the reader: bucketed batches, AdamW with warm-up and linear decay,
-bf16 autocast, gradient clipping, a progress bar, checkpoints and exact resume.
+"""Training loop of the reader.
+
+Bucketed batches, AdamW with warm-up and linear decay, bf16 autocast, gradient
+clipping, a progress bar, checkpoints and exact resume.
 
 Layout of ``out_dir``::
 
@@ -95,6 +97,7 @@ class Trainer:
 
     # -- data -----------------------------------------------------------------
     def prepare(self) -> None:
+        """Load the tokenizer and model; featurize the training and held-out data."""
         cfg = self.cfg
         self.tokenizer = load_tokenizer(cfg.base_dir)
         examples = load_squad(cfg.train_path)
@@ -113,6 +116,7 @@ class Trainer:
 
     # -- checkpoints ----------------------------------------------------------
     def save_checkpoint(self) -> Path:
+        """Write a resumable checkpoint (model, optimizer, scheduler, RNG, step)."""
         import torch
 
         ck = self.out / "checkpoints"
@@ -141,6 +145,7 @@ class Trainer:
         return path
 
     def load_checkpoint(self, path: Path) -> None:
+        """Restore the state written by :meth:`save_checkpoint`."""
         import torch
 
         state = torch.load(path, map_location=self.device, weights_only=False)
@@ -163,6 +168,7 @@ class Trainer:
 
     # -- evaluation / export --------------------------------------------------
     def runtime(self):  # type: ignore[no-untyped-def]
+        """A reading runtime over the model being trained."""
         from qa.reader.runtime import ReadConfig, ReaderRuntime
 
         return ReaderRuntime(
@@ -173,6 +179,7 @@ class Trainer:
         )
 
     def evaluate(self) -> dict[str, float]:
+        """EM/F1 on the held-out slice of the training data."""
         from qa.reader.evaluate import evaluate_closed
 
         self.model.eval()
@@ -182,6 +189,7 @@ class Trainer:
             self.model.train()
 
     def export(self, name: str, heldout: dict[str, float]) -> Path:
+        """Calibrate and save the current weights as an artifact under ``out_dir/name``."""
         from qa.reader.artifact import save_artifact
         from qa.reader.evaluate import calibrate
 
@@ -220,6 +228,7 @@ class Trainer:
             f.write(json.dumps(record) + "\n")
 
     def run(self) -> dict[str, Any]:
+        """Train to the configured end, checkpointing, evaluating and exporting."""
         import torch
         from tqdm.auto import tqdm
 
@@ -239,8 +248,9 @@ class Trainer:
             self.model.load_state_dict(init.state_dict())
             del init
         self.model.train()
-        decay, no_decay = [], []
-        for n, p in self.model.named_parameters():
+        decay: list[Any] = []
+        no_decay: list[Any] = []
+        for _n, p in self.model.named_parameters():
             if p.requires_grad:
                 (no_decay if p.ndim < 2 else decay).append(p)
         self.optimizer = torch.optim.AdamW(
@@ -267,8 +277,12 @@ class Trainer:
 
         old = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         pbar = tqdm(
-            total=self.total_steps, initial=self.step, disable=not cfg.progress, desc="train",
-            dynamic_ncols=True, mininterval=5.0,
+            total=self.total_steps,
+            initial=self.step,
+            disable=not cfg.progress,
+            desc="train",
+            dynamic_ncols=True,
+            mininterval=5.0,
         )
         autocast = torch.autocast(
             device_type="cuda" if self.device == "cuda" else "cpu",

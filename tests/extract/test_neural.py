@@ -31,15 +31,19 @@ def reader():
     tok = load_tokenizer()
     s_id = tok("takehiro", add_special_tokens=False)["input_ids"][0]
     e_id = tok("funakoshi", add_special_tokens=False)["input_ids"][-1]
-    rt = ReaderRuntime(PeakModel(s_id, e_id), tok, ReadConfig(max_length=64, stride=24),
-                       calibration=(0.5, -1.0))
+    rt = ReaderRuntime(
+        PeakModel(s_id, e_id), tok, ReadConfig(max_length=64, stride=24), calibration=(0.5, -1.0)
+    )
     return NeuralReader(runtime=rt)
 
 
 def _hits():
-    text = ("Tokyo, March 3. Japan named a new envoy on Monday. "
-            "The envoy, Takehiro  Funakoshi, will travel to Seoul. " + "Filler words. " * 40 +
-            "Officials said Takehiro Funakoshi had long experience.")
+    text = (
+        "Tokyo, March 3. Japan named a new envoy on Monday. "
+        "The envoy, Takehiro  Funakoshi, will travel to Seoul. "
+        + "Filler words. " * 40
+        + "Officials said Takehiro Funakoshi had long experience."
+    )
     art = Article("a1", "Envoy named", text, "2022-03-03", "Kyodo")
     i = text.index("The envoy")
     j = text.index("Officials") - 30

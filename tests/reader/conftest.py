@@ -12,7 +12,12 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-TOKENIZER_FILES = ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
+TOKENIZER_FILES = (
+    "vocab.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+)
 
 
 def make_tiny_base(dest: Path, seed: int = 0) -> Path:
@@ -28,8 +33,12 @@ def make_tiny_base(dest: Path, seed: int = 0) -> Path:
             shutil.copy(real / name, dest / name)
     torch.manual_seed(seed)
     cfg = BertConfig(
-        vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=512,
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=512,
     )
     BertModel(cfg).save_pretrained(str(dest))
     return dest
@@ -46,24 +55,37 @@ def other_tiny_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 PASSAGES = [
-    ("Takehiro Funakoshi was named Japan's new envoy to North Korea talks in 2020. "
-     "He previously served in the foreign ministry in Tokyo.",
-     [("Who was named Japan's envoy?", "Takehiro Funakoshi"),
-      ("Where did he serve before?", "foreign ministry in Tokyo"),
-      ("When was the envoy named?", "2020")]),
-    ("The Eiffel Tower in Paris was completed in 1889 for the World's Fair. "
-     "It was designed by the company of Gustave Eiffel and is 330 metres tall.",
-     [("When was the Eiffel Tower completed?", "1889"),
-      ("Whose company designed it?", "Gustave Eiffel"),
-      ("How tall is the tower?", "330 metres")]),
-    ("Heavy rain flooded the city of Mumbai on Tuesday, closing schools and offices. "
-     "The weather office forecast more rain for Thursday.",
-     [("Which city flooded?", "Mumbai"),
-      ("When is more rain expected?", "Thursday")]),
-    ("The central bank raised interest rates by half a point to 4.5 percent, "
-     "its governor Maria Lopez said in Madrid.",
-     [("What did the central bank raise?", "interest rates"),
-      ("Who is the governor?", "Maria Lopez")]),
+    (
+        "Takehiro Funakoshi was named Japan's new envoy to North Korea talks in 2020. "
+        "He previously served in the foreign ministry in Tokyo.",
+        [
+            ("Who was named Japan's envoy?", "Takehiro Funakoshi"),
+            ("Where did he serve before?", "foreign ministry in Tokyo"),
+            ("When was the envoy named?", "2020"),
+        ],
+    ),
+    (
+        "The Eiffel Tower in Paris was completed in 1889 for the World's Fair. "
+        "It was designed by the company of Gustave Eiffel and is 330 metres tall.",
+        [
+            ("When was the Eiffel Tower completed?", "1889"),
+            ("Whose company designed it?", "Gustave Eiffel"),
+            ("How tall is the tower?", "330 metres"),
+        ],
+    ),
+    (
+        "Heavy rain flooded the city of Mumbai on Tuesday, closing schools and offices. "
+        "The weather office forecast more rain for Thursday.",
+        [("Which city flooded?", "Mumbai"), ("When is more rain expected?", "Thursday")],
+    ),
+    (
+        "The central bank raised interest rates by half a point to 4.5 percent, "
+        "its governor Maria Lopez said in Madrid.",
+        [
+            ("What did the central bank raise?", "interest rates"),
+            ("Who is the governor?", "Maria Lopez"),
+        ],
+    ),
 ]
 
 
@@ -73,11 +95,18 @@ def write_squad(path: Path, passages=PASSAGES) -> Path:  # type: ignore[no-untyp
     for ctx, qas in passages:
         items = []
         for q, a in qas:
-            items.append({"id": f"q{n}", "question": q,
-                          "answers": [{"text": a, "answer_start": ctx.index(a)}]})
+            items.append(
+                {
+                    "id": f"q{n}",
+                    "question": q,
+                    "answers": [{"text": a, "answer_start": ctx.index(a)}],
+                }
+            )
             n += 1
         paragraphs.append({"context": ctx, "qas": items})
-    path.write_text(json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]}))
+    path.write_text(
+        json.dumps({"version": "1.1", "data": [{"title": "t", "paragraphs": paragraphs}]})
+    )
     return path
 
 

@@ -24,11 +24,14 @@ def test_manifest_is_complete_and_small():
 
 def test_reads_the_sample_question():
     reader = NeuralReader(threads=1)
-    ctx = ("Japan on Monday appointed Takehiro Funakoshi, director general of the Asian and "
-           "Oceanian Affairs Bureau, as its new special envoy for North Korea, the foreign "
-           "ministry said in Tokyo.")
+    ctx = (
+        "Japan on Monday appointed Takehiro Funakoshi, director general of the Asian and "
+        "Oceanian Affairs Bureau, as its new special envoy for North Korea, the foreign "
+        "ministry said in Tokyo."
+    )
     text, start, end, score = reader.read_passage(
-        "Who did Japan appoint as special envoy for North Korea?", ctx)
+        "Who did Japan appoint as special envoy for North Korea?", ctx
+    )
     assert text == "Takehiro Funakoshi" == ctx[start:end]
     assert score > 0.5
     _, _, _, off_topic = reader.read_passage("Who won the 1998 World Cup final?", ctx)
