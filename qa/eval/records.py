@@ -54,7 +54,7 @@ def _citation_rows(
         )
     if not rows or not answer.text:
         return rows, None, None
-    return rows, rows[0]["ok"], rows[0]["doc_id"] in q.doc_ids
+    return rows, bool(rows[0]["ok"]), rows[0]["doc_id"] in q.doc_ids
 
 
 def answer_record(

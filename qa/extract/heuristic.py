@@ -171,7 +171,7 @@ class HeuristicExtractor:
         self.max_embedded = max_embedded
         self._nlp: Any = None
         self._lock = threading.Lock()
-        self._docs: OrderedDict[tuple[int, int], Any] = OrderedDict()
+        self._docs: OrderedDict[tuple[int, int, str], Any] = OrderedDict()
         self._cache_size = cache_size
 
     @property
@@ -191,7 +191,7 @@ class HeuristicExtractor:
                         ) from exc
         return self._nlp
 
-    def _parse(self, keys: list[tuple[int, int]], texts: list[str]) -> list[Any]:
+    def _parse(self, keys: list[tuple[int, int, str]], texts: list[str]) -> list[Any]:
         """SpaCy docs for sentence texts, cached by (chunk id, offset)."""
         missing = [(k, t) for k, t in zip(keys, texts, strict=True) if k not in self._docs]
         if missing:
@@ -236,7 +236,9 @@ class HeuristicExtractor:
         top = [(c, h, a, b) for c, _, h, a, b in scored[: self.max_sentences] if c > 0]
         # 2. typed candidates in the best sentences only (spaCy is the slow part)
         docs = self._parse(
-            [(h.chunk.chunk_id, a) for _, h, a, _ in top], [h.chunk.text[a:b] for _, h, a, b in top]
+            # keyed by the sentence text too: hits built outside an index may reuse ids
+            [(h.chunk.chunk_id, a, h.chunk.text[a:b]) for _, h, a, b in top],
+            [h.chunk.text[a:b] for _, h, a, b in top],
         )
         spans: list[Span] = []
         for (context, hit, a, _), doc in zip(top, docs, strict=True):

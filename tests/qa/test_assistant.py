@@ -134,3 +134,18 @@ def test_follow_up_style_questions(sample_assistant) -> None:
     assert "outcome" in (heuristic.ask("What did Funakoshi hope to build on?").text or "")
     # "Takehiro" is only in another passage of the same article: no penalty
     assert heuristic.ask("Who is Japan's prime minister?").text == "Sanae Takaichi"
+
+
+def test_heuristic_cache_is_keyed_by_text_not_only_chunk_id(sample_assistant) -> None:
+    """Hits built outside an index (closed-book reading) may all share chunk id 0."""
+    from qa.parsing import article_from_record
+    from qa.types import Chunk, Hit
+
+    heuristic = make_extractor("heuristic", sample_assistant.encoder)
+    answers = []
+    for name in ("Maria Lopez", "John Smith"):
+        text = f"The new mayor of the town is {name}, officials said on Monday."
+        article = article_from_record({"id": name, "text": text}, "t")
+        hit = Hit(Chunk(0, article.article_id, 0, 0, len(text), text), article, 1.0, 0)
+        answers.append(heuristic.extract("Who is the new mayor of the town?", [hit])[0].text)
+    assert answers == ["Maria Lopez", "John Smith"]
