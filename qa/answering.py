@@ -53,44 +53,34 @@ def support(terms: frozenset[str], article: Article) -> float:
     return factor
 
 
-def citation_for(span: Span) -> Citation:
-    """A citation of ``span`` inside its chunk."""
-    hit = span.hit
+def cite(hit: Hit, start: int, end: int, score: float) -> Citation:
+    """A citation of ``article.text[start:end]`` inside the passage of ``hit``."""
     article = hit.article
+    chunk = hit.chunk
     return Citation(
         article_id=article.article_id,
         title=article.title,
         date=article.date,
         source=article.source,
         url=article.url,
-        start=span.start,
-        end=span.end,
-        quote=article.text[span.start : span.end],
-        passage=hit.chunk.text,
-        passage_start=hit.chunk.start,
-        passage_end=hit.chunk.end,
-        score=span.score,
+        start=start,
+        end=end,
+        quote=article.text[start:end],
+        passage=chunk.text,
+        passage_start=chunk.start,
+        passage_end=chunk.end,
+        score=score,
     )
+
+
+def citation_for(span: Span) -> Citation:
+    """A citation of ``span`` inside its chunk."""
+    return cite(span.hit, span.start, span.end, span.score)
 
 
 def passage_citation(hit: Hit) -> Citation:
     """A citation of a whole retrieved passage (for "related" results)."""
-    chunk = hit.chunk
-    article = hit.article
-    return Citation(
-        article_id=article.article_id,
-        title=article.title,
-        date=article.date,
-        source=article.source,
-        url=article.url,
-        start=chunk.start,
-        end=chunk.end,
-        quote=chunk.text,
-        passage=chunk.text,
-        passage_start=chunk.start,
-        passage_end=chunk.end,
-        score=hit.score,
-    )
+    return cite(hit, hit.chunk.start, hit.chunk.end, hit.score)
 
 
 def compose(
