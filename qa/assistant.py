@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from embeddings.encoder import Encoder, SentenceEncoder
 from qa import parsing
 from qa.answering import compose
 from qa.extract.base import Extractor
-from qa.index import Index, IndexInfo, package_version
+from qa.index import Index, IndexInfo, IndexState, package_version
 from qa.retrieval import retrieve
 from qa.settings import Settings
 from qa.types import Answer, Article, Filters, Hit, IngestReport, Rejection
@@ -215,9 +217,20 @@ class Assistant:
         mode: str = "hybrid",
     ) -> list[Hit]:
         """The passages most likely to hold the answer, best first."""
+        return self._retrieve(self._index.state, question, k, filters, mode, None)
+
+    def _retrieve(
+        self,
+        state: IndexState,
+        question: str,
+        k: int | None,
+        filters: Filters | None,
+        mode: str,
+        query_vector: np.ndarray | None,
+    ) -> list[Hit]:
         s = self.settings
         return retrieve(
-            self._index.state,
+            state,
             self.encoder,
             question,
             k if k is not None else s.top_k,
@@ -226,6 +239,7 @@ class Assistant:
             rrf_k=s.rrf_k,
             filters=filters,
             mode=mode,
+            query_vector=query_vector,
         )
 
     def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
@@ -257,21 +271,10 @@ class Assistant:
         if not cleaned:
             return []
         vectors = self.encoder.encode(cleaned)
-        s = self.settings
         state = self._index.state
         answers = []
         for question, vector in zip(cleaned, vectors, strict=True):
-            hits = retrieve(
-                state,
-                self.encoder,
-                question,
-                top_k if top_k is not None else s.top_k,
-                dense_k=s.dense_k,
-                bm25_k=s.bm25_k,
-                rrf_k=s.rrf_k,
-                filters=filters,
-                query_vector=vector[None, :],
-            )
+            hits = self._retrieve(state, question, top_k, filters, "hybrid", vector[None, :])
             answers.append(self.answer_from_hits(question, hits))
         return answers
 
