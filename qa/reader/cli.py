@@ -40,7 +40,16 @@ import click
 @click.option("--lr", type=float, default=1e-4, show_default=True)
 @click.option("--warmup-steps", type=int, default=200, show_default=True)
 @click.option("--weight-decay", type=float, default=0.01, show_default=True)
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option(
+    "--seed", type=int, default=13, show_default=True, help="Seed of the held-out split and order."
+)
+@click.option(
+    "--batch-seed",
+    type=int,
+    default=None,
+    help="Seed of the batch order only (default: --seed). Continue an --init-from artifact on "
+    "a new data order while keeping its held-out split.",
+)
 @click.option(
     "--heldout-fraction",
     type=float,

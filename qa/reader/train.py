@@ -51,6 +51,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     grad_clip: float = 1.0
     seed: int = 13
+    batch_seed: int | None = None  # batch order (default: seed); the held-out split keeps seed
     heldout_fraction: float = 0.02
     heldout_max: int = 500
     eval_every: int = 500
@@ -65,7 +66,15 @@ class TrainConfig:
     init_from: str | None = None  # start from a shipped artifact (fresh optimizer/schedule)
 
 
-RESUME_KEYS = ("batch_size", "max_length", "stride", "seed", "heldout_fraction", "train_path")
+RESUME_KEYS = (
+    "batch_size",
+    "max_length",
+    "stride",
+    "seed",
+    "batch_seed",
+    "heldout_fraction",
+    "train_path",
+)
 
 
 def _device() -> str:
@@ -295,7 +304,8 @@ class Trainer:
         try:
             while self.step < self.total_steps and not self.stop_requested:
                 epoch, pos = divmod(self.step, self.steps_per_epoch)
-                batches = bucketed_batches(self.lengths, cfg.batch_size, cfg.seed, epoch)
+                order_seed = cfg.batch_seed if cfg.batch_seed is not None else cfg.seed
+                batches = bucketed_batches(self.lengths, cfg.batch_size, order_seed, epoch)
                 for b in range(pos, len(batches)):
                     if self.step >= self.total_steps or self.stop_requested:
                         break

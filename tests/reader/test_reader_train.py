@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 from click.testing import CliRunner
 
@@ -132,3 +133,19 @@ def test_init_from_artifact(tiny_squad, tiny_base, tmp_path):
     wa, wd = _weights(tmp_path / "a"), _weights(tmp_path / "d")
     for k in wa:  # lr 0: the new run's weights are the artifact's
         assert torch.allclose(wa[k].float(), wd[k].float(), atol=1e-3), k
+
+
+def test_batch_seed_changes_the_order_not_the_heldout_split(tiny_squad, tiny_base, tmp_path):
+    from qa.reader.train import Trainer
+
+    a = Trainer(_cfg(tiny_squad, tiny_base, tmp_path / "a", max_steps=2))
+    b = Trainer(_cfg(tiny_squad, tiny_base, tmp_path / "b", max_steps=2, batch_seed=99))
+    a.prepare()
+    b.prepare()
+    assert [e.qid for e in a.heldout] == [e.qid for e in b.heldout]
+    train(a.cfg)
+    train(b.cfg)
+    wa, wb = _weights(tmp_path / "a"), _weights(tmp_path / "b")
+    assert any(not (wa[k] == wb[k]).all() for k in wa)
+    with pytest.raises(ValueError, match="batch_seed"):  # resume guard covers the order too
+        train(_cfg(tiny_squad, tiny_base, tmp_path / "a", max_steps=3, batch_seed=5))
