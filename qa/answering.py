@@ -83,6 +83,13 @@ def passage_citation(hit: Hit) -> Citation:
     return cite(hit, hit.chunk.start, hit.chunk.end, hit.score)
 
 
+def prior(hit: Hit, retrieval_weight: float) -> float:
+    """The retrieval factor ``hit.score ** retrieval_weight`` (1.0 when the weight is 0)."""
+    if retrieval_weight == 0.0:
+        return 1.0
+    return float(max(hit.score, 1e-6) ** retrieval_weight)
+
+
 def compose(
     question: str,
     spans: Sequence[Span],
@@ -90,6 +97,7 @@ def compose(
     min_score: float,
     extractor: str,
     related: int = 3,
+    retrieval_weight: float = 0.0,
 ) -> Answer:
     """Merge duplicate spans, pick the best answer, cite every supporting passage.
 
@@ -98,6 +106,10 @@ def compose(
     one citation). A small bonus for independent support is added to the best
     span's score. Below ``min_score`` the answer is ``None`` and the closest
     passages are returned as ``related``.
+
+    A span's score is its extractor score times ``support`` (the question's
+    numbers and names that its article never mentions lower it) times
+    ``hit.score ** retrieval_weight`` (the retriever's confidence in its passage).
     """
     terms = specific_terms(question)
     factors: dict[str, float] = {}
@@ -106,8 +118,8 @@ def compose(
         if aid not in factors:
             factors[aid] = support(terms, span.hit.article)
     spans = [
-        replace(s, score=s.score * factors[s.hit.article.article_id])
-        if factors[s.hit.article.article_id] != 1.0
+        replace(s, score=s.score * factor)
+        if (factor := factors[s.hit.article.article_id] * prior(s.hit, retrieval_weight)) != 1.0
         else s
         for s in spans
     ]

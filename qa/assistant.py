@@ -245,7 +245,15 @@ class Assistant:
     def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
         """Extract and compose an answer from given passages (no retrieval)."""
         spans = self.extractor.extract(question, hits)
-        return compose(question, spans, hits, self.settings.min_score, self.extractor.name)
+        s = self.settings
+        return compose(
+            question,
+            spans,
+            hits,
+            s.min_score,
+            self.extractor.name,
+            retrieval_weight=s.retrieval_weight,
+        )
 
     def ask(
         self, question: str, *, top_k: int | None = None, filters: Filters | None = None

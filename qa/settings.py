@@ -24,6 +24,11 @@ class Settings:
             heuristic), ``"neural"`` or ``"heuristic"``.
         encode_batch_size: Batch size for embedding chunks at ingest.
         max_answer_chars: Longest answer span, in characters.
+        retrieval_weight: How much the retrieval score counts in an answer's score:
+            each span's extractor score is multiplied by ``hit.score **
+            retrieval_weight`` (``hit.score`` is the fused retrieval score in
+            [0, 1]; 0 ignores retrieval). Tuned on held-out training passages,
+            never on the evaluation sets (docs/evaluation.md).
 
     """
 
@@ -38,6 +43,7 @@ class Settings:
     extractor: str = "auto"
     encode_batch_size: int = 64
     max_answer_chars: int = 120
+    retrieval_weight: float = 0.0
 
     def chunking(self) -> dict[str, int]:
         """The settings that decide chunk boundaries (recorded in the manifest)."""

@@ -1,14 +1,16 @@
 from __future__ import annotations
 
-from qa.answering import compose, normalise, specific_terms, support
+import pytest
+
+from qa.answering import compose, normalise, prior, specific_terms, support
 from qa.parsing import article_from_record
 from qa.types import Chunk, Hit, Span
 
 
-def make_hit(text: str, article_id: str = "a", rank: int = 0) -> Hit:
+def make_hit(text: str, article_id: str = "a", rank: int = 0, score: float = 1.0) -> Hit:
     article = article_from_record({"id": article_id, "title": "T", "text": text}, "t")
     chunk = Chunk(1 + rank, article.article_id, 0, 0, len(text), text)
-    return Hit(chunk=chunk, article=article, score=1.0, rank=rank)
+    return Hit(chunk=chunk, article=article, score=score, rank=rank)
 
 
 def span_of(hit: Hit, text: str, score: float) -> Span:
@@ -62,3 +64,23 @@ def test_compose_abstains_below_threshold_and_offers_related() -> None:
 
 def test_normalise() -> None:
     assert normalise("The  Denver Broncos!") == "denver broncos"
+
+
+def test_retrieval_weight_lets_the_better_retrieved_passage_win() -> None:
+    strong = make_hit("The minister Ana Lee spoke on Monday.", "a", 0, score=1.0)
+    weak = make_hit("The minister Bo Chan spoke on Friday.", "b", 1, score=0.5)
+    spans = [span_of(strong, "Ana Lee", 0.60), span_of(weak, "Bo Chan", 0.64)]
+    hits = [strong, weak]
+    # Without the retrieval score the reader's slightly higher score wins ...
+    assert compose("Who is the minister?", spans, hits, 0.35, "t").text == "Bo Chan"
+    # ... with it, 0.64 * 0.5 ** 1 = 0.32 loses to 0.60 * 1.0.
+    answer = compose("Who is the minister?", spans, hits, 0.35, "t", retrieval_weight=1.0)
+    assert answer.text == "Ana Lee"
+    assert answer.score == pytest.approx(0.60)
+
+
+def test_prior() -> None:
+    hit = make_hit("Text.", score=0.5)
+    assert prior(hit, 0.0) == 1.0
+    assert prior(hit, 2.0) == pytest.approx(0.25)
+    assert prior(make_hit("Text.", score=0.0), 1.0) == pytest.approx(1e-6)
