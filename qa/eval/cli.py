@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shlex
 import sys
@@ -20,6 +21,7 @@ from qa.eval.datasets import (
     load_squad,
 )
 from qa.eval.runner import MODES, RETRIEVAL_MODES, EvalError, RunConfig, default_factory, run_eval
+from qa.settings import Settings
 
 # Tests replace this to run the CLI with a fake encoder.
 ENCODER_FACTORY: Callable[[], Any] | None = None
@@ -88,6 +90,12 @@ def _common(default_mode: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 help="Chunks the extractor reads in open mode (default: settings).",
             ),
             click.option(
+                "--retrieval-weight",
+                type=click.FloatRange(min=0),
+                default=None,
+                help="Settings.retrieval_weight for this run (default: settings).",
+            ),
+            click.option(
                 "--max-risk",
                 type=click.FloatRange(0, 1),
                 default=0.1,
@@ -134,8 +142,11 @@ def _run(eval_set: EvalSet, opts: dict[str, Any]) -> None:
         progress=not opts["quiet"],
     )
     encoder = ENCODER_FACTORY() if ENCODER_FACTORY else None
+    settings = Settings()
+    if opts["retrieval_weight"] is not None:
+        settings = dataclasses.replace(settings, retrieval_weight=opts["retrieval_weight"])
     try:
-        summary = run_eval(sampled, cfg, factory=default_factory(encoder))
+        summary = run_eval(sampled, cfg, settings=settings, factory=default_factory(encoder))
     except (EvalError, DataError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo((out / "table.md").read_text(encoding="utf-8"))
