@@ -224,7 +224,7 @@ class Conversation:
         question = question.strip()
         asked, article_ids = self.resolve(question)
         follow_up = asked != question or bool(article_ids)
-        base = self.filters or Filters()
+        base = self.filters if self.filters is not None else Filters()
         scoped = fell_back = False
         if article_ids:
             answer = self.assistant.ask(

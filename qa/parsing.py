@@ -48,7 +48,7 @@ def hash_text(*parts: str | None) -> str:
     """Stable hex digest of the given parts."""
     digest = hashlib.blake2b(digest_size=16)
     for part in parts:
-        digest.update((part or "").encode("utf-8"))
+        digest.update((part if part is not None else "").encode("utf-8"))
         digest.update(b"\x1f")
     return digest.hexdigest()
 

@@ -162,7 +162,7 @@ class ChatBackend:
     def forget(self, key: str | None) -> None:
         """Drop a browser session's conversation (the tab closed or it was cleared)."""
         with self._sessions_lock:
-            self._sessions.pop(key or "", None)
+            self._sessions.pop(key if key is not None else "", None)
 
     def ask(self, question: str, key: str | None) -> tuple[list[dict[str, str]], dict[str, Any]]:
         """Ask within the browser session ``key``; return (messages, last answer JSON).
@@ -177,8 +177,8 @@ class ChatBackend:
 
     def respond(self, question: str, session: ChatSession | None = None) -> ChatSession:
         """Ask ``question`` in ``session`` (a new one if ``None``); append both messages."""
-        session = session or self.new_session()
-        question = (question or "").strip()
+        session = session if session is not None else self.new_session()
+        question = (question if question is not None else "").strip()
         if not question:
             return session
         if len(question) > MAX_QUESTION_CHARS:
@@ -209,7 +209,7 @@ class ChatBackend:
         without touching the index; the assistant rejects bad content.
         """
         results = []
-        paths = list(paths or [])
+        paths = list(paths) if paths is not None else []
         for i, raw in enumerate(paths):
             path = Path(raw)
             name = path.name
@@ -298,7 +298,7 @@ def warm_up(assistant: ChatAssistant) -> float:
 
 def _reason(origin: object, reason: str, name: str) -> str:
     """Prefix a rejection reason with its record (``file.jsonl:3``) when not the file."""
-    where = Path(str(origin or "")).name
+    where = Path(str(origin) if origin is not None else "").name
     return reason if where in ("", name) else f"{where}: {reason}"
 
 
@@ -351,7 +351,7 @@ def build_app(
             progress((i, n), desc=f"adding {name}" if i < n else "done", unit="files")
 
         started = time.perf_counter()
-        results = backend.upload(files or [], step)
+        results = backend.upload(files if files is not None else [], step)
         report = render_report(results)
         report += f"<p>{len(results)} file(s) in {time.perf_counter() - started:.1f} s</p>"
         return report, backend.info_html(), None  # empty the box for the next files

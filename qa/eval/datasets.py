@@ -224,7 +224,7 @@ def clean_choice(text: str) -> str:
 
 
 def _date_from_url(url: str | None) -> str | None:
-    match = _URL_DATE.search(url or "")
+    match = _URL_DATE.search(url if url is not None else "")
     return f"{match[1]}-{match[2]}-{match[3]}" if match else None
 
 

@@ -42,7 +42,9 @@ def answer_tokens(text: str | None) -> list[str]:
 
 def exact_match(prediction: str | None, gold: str) -> float:
     """1.0 if the normalised prediction equals the normalised gold answer."""
-    return float(normalize_answer(prediction or "") == normalize_answer(gold))
+    return float(
+        normalize_answer(prediction if prediction is not None else "") == normalize_answer(gold)
+    )
 
 
 def token_f1(prediction: str | None, gold: str) -> float:

@@ -216,8 +216,8 @@ def run_eval(
     """
     if cfg.mode not in MODES:
         raise EvalError(f"unknown mode {cfg.mode!r} (choose from {', '.join(MODES)})")
-    settings = settings or Settings()
-    factory = factory or default_factory()
+    settings = settings if settings is not None else Settings()
+    factory = factory if factory is not None else default_factory()
     started = dt.datetime.now(dt.UTC)
     git = _git_state()  # the code as it is when the run starts
     t_start = time.perf_counter()

@@ -171,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         mpath = Path(reader.artifact_dir) / "manifest.json"
         manifest = json.loads(mpath.read_text())
         rec = {k: v for k, v in result.items() if k != "artifact"}
-        rec["command"] = "python -m qa.reader.evaluate " + " ".join(argv or sys.argv[1:])
+        rec["command"] = "python -m qa.reader.evaluate " + " ".join(
+            argv if argv is not None else sys.argv[1:]
+        )
         manifest.setdefault("scores", {})[args.record] = rec
         mpath.write_text(json.dumps(manifest, indent=2) + "\n")
     return 0

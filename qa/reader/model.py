@@ -37,7 +37,9 @@ def file_sha256(path: str | Path) -> str:
 
 def base_model_sha256(base_dir: str | Path | None = None) -> str:
     """sha256 of the base model's ``model.safetensors``."""
-    return file_sha256(Path(base_dir or base_model_dir()) / "model.safetensors")
+    return file_sha256(
+        Path(base_dir if base_dir is not None else base_model_dir()) / "model.safetensors"
+    )
 
 
 def _quiet_transformers() -> None:
@@ -53,7 +55,9 @@ def load_tokenizer(base_dir: str | Path | None = None) -> Any:
     from transformers import AutoTokenizer
 
     _quiet_transformers()
-    return AutoTokenizer.from_pretrained(str(base_dir or base_model_dir()), use_fast=True)
+    return AutoTokenizer.from_pretrained(
+        str(base_dir if base_dir is not None else base_model_dir()), use_fast=True
+    )
 
 
 def build_model(base_dir: str | Path | None = None, *, freeze_word_embeddings: bool = True) -> Any:
@@ -61,7 +65,9 @@ def build_model(base_dir: str | Path | None = None, *, freeze_word_embeddings: b
     from transformers import AutoModelForQuestionAnswering
 
     _quiet_transformers()
-    model = AutoModelForQuestionAnswering.from_pretrained(str(base_dir or base_model_dir()))
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        str(base_dir if base_dir is not None else base_model_dir())
+    )
     if freeze_word_embeddings:
         model.get_parameter(WORD_EMBEDDINGS).requires_grad_(False)
     return model

@@ -40,7 +40,7 @@ class ReaderRuntime:
     ) -> None:
         self.model = model
         self.tokenizer = tokenizer
-        self.config = config or ReadConfig()
+        self.config = config if config is not None else ReadConfig()
         self.calibration = calibration
         self.device = device
 
@@ -78,7 +78,7 @@ class ReaderRuntime:
         across pairs).
         """
         cfg = self.config
-        nb = n_best or cfg.n_best
+        nb = n_best if n_best is not None else cfg.n_best
         if not questions:
             return []
         enc = tokenize_windows(

@@ -121,7 +121,11 @@ class Trainer:
         )
         self.lengths = [len(x) for x in self.features.input_ids]
         self.steps_per_epoch = math.ceil(len(self.features) / cfg.batch_size)
-        self.total_steps = cfg.max_steps or max(1, math.ceil(cfg.epochs * self.steps_per_epoch))
+        self.total_steps = (
+            cfg.max_steps
+            if cfg.max_steps is not None
+            else max(1, math.ceil(cfg.epochs * self.steps_per_epoch))
+        )
 
     # -- checkpoints ----------------------------------------------------------
     def save_checkpoint(self) -> Path:
@@ -249,7 +253,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.device = _device()
         self.prepare()
-        self.model = build_model(cfg.base_dir or base_model_dir()).to(self.device)
+        self.model = build_model(cfg.base_dir if cfg.base_dir is not None else base_model_dir()).to(
+            self.device
+        )
         if cfg.init_from:
             from qa.reader.artifact import load_artifact
 
