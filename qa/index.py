@@ -2,7 +2,7 @@
 
 Layout::
 
-    DIR/manifest.json          the commit point (replaced atomically)
+    DIR/manifest.json          the commit point (replaced atomically; see qa.index_format)
     DIR/gen-000007/store.sqlite   articles and chunks (SQLite)
     DIR/gen-000007/vectors.faiss  chunk vectors keyed by chunk id (FAISS)
     DIR/.lock                  writer lock
@@ -17,94 +17,41 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
-import sqlite3
-import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from embeddings.encoder import Encoder
-from embeddings.vector_index import VectorIndex, VectorIndexError
+from embeddings.vector_index import VectorIndex
 from qa import store
 from qa.chunking import chunk_article, embedding_text
+from qa.index_format import (
+    FORMAT_VERSION,
+    MANIFEST,
+    IndexFormatError,
+    IndexState,
+    build_manifest,
+    fsync_dir,
+    package_version,
+    read_generation,
+    read_manifest,
+)
 from qa.types import Article, Chunk, IngestReport, Rejection
 
-FORMAT = "newsqa-index"
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-
-
-class IndexFormatError(RuntimeError):
-    """The index directory is not usable (mismatched, damaged or not an index)."""
-
-
-def package_version() -> str:
-    """Installed version of this project."""
-    try:
-        from importlib.metadata import version
-
-        return version("newsqa")
-    except Exception:  # pragma: no cover - running from a source tree
-        return "0+unknown"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@dataclass
-class IndexState:
-    """One generation, loaded in memory. Replaced whole on every write."""
-
-    generation: int
-    articles: dict[str, Article]
-    chunks: dict[int, Chunk]
-    vectors: VectorIndex
-    by_hash: dict[str, str] = field(default_factory=dict)
-    _bm25: Any = None
-    _bm25_ids: np.ndarray | None = None
-    _bm25_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def bm25(self) -> tuple[Any, np.ndarray]:
-        """The BM25 model over chunk texts (built on first use) and its doc->chunk ids."""
-        with self._bm25_lock:
-            if self._bm25 is None:
-                import bm25s
-
-                ids = np.array(sorted(self.chunks), dtype=np.int64)
-                texts = [
-                    f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}"
-                    for i in ids
-                ]
-                model = bm25s.BM25()
-                if texts:
-                    model.index(
-                        bm25s.tokenize(texts, stopwords="en", show_progress=False),
-                        show_progress=False,
-                    )
-                self._bm25, self._bm25_ids = model, ids
-        assert self._bm25_ids is not None
-        return self._bm25, self._bm25_ids
+__all__ = [
+    "MANIFEST",
+    "Index",
+    "IndexFormatError",
+    "IndexInfo",
+    "IndexState",
+    "package_version",
+]
 
 
 @dataclass(frozen=True)
@@ -160,76 +107,15 @@ class Index:
         return index
 
     def _load(self, manifest_path: Path) -> None:
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise IndexFormatError(f"{manifest_path}: unreadable manifest ({exc})") from exc
-        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-            raise IndexFormatError(f"{manifest_path}: not a {FORMAT} manifest")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexFormatError(
-                f"{self.path}: index format version {manifest.get('format_version')}, "
-                f"this version reads {FORMAT_VERSION}; rebuild the index"
-            )
-        if manifest.get("model") != self.encoder.name:
-            raise IndexFormatError(
-                f"{self.path}: index built with model {manifest.get('model')!r}, "
-                f"but the encoder is {self.encoder.name!r}; rebuild the index"
-            )
-        if manifest.get("dimension") != self.encoder.dimension:
-            raise IndexFormatError(
-                f"{self.path}: index dimension {manifest.get('dimension')}, encoder gives "
-                f"{self.encoder.dimension}"
-            )
-        if manifest.get("chunking") != self.chunking:
-            raise IndexFormatError(
-                f"{self.path}: index chunked with {manifest.get('chunking')}, settings say "
-                f"{self.chunking}; rebuild the index or use matching settings"
-            )
-        self.state = self._read_generation(manifest)
+        manifest = read_manifest(
+            manifest_path,
+            root=self.path,
+            model=self.encoder.name,
+            dimension=self.encoder.dimension,
+            chunking=self.chunking,
+        )
+        self.state = read_generation(self.path, manifest, self.encoder.dimension)
         self.manifest = manifest
-
-    def _read_generation(self, manifest: dict[str, Any]) -> IndexState:
-        files = manifest.get("files", {})
-        paths = {}
-        for role in ("store", "vectors"):
-            entry = files.get(role)
-            if not isinstance(entry, dict) or "path" not in entry:
-                raise IndexFormatError(f"{self.path}: manifest lacks the {role} file")
-            file_path = self.path / entry["path"]
-            if not file_path.is_file():
-                raise IndexFormatError(f"{file_path}: missing ({role} file of the index)")
-            if file_path.stat().st_size != entry.get("bytes") or _sha256(file_path) != entry.get(
-                "sha256"
-            ):
-                raise IndexFormatError(
-                    f"{file_path}: damaged ({role} file does not match the manifest)"
-                )
-            paths[role] = file_path
-        try:
-            store.check(paths["store"])
-            conn = sqlite3.connect(f"file:{paths['store']}?mode=ro", uri=True)
-            try:
-                articles = store.load_articles(conn)
-                chunks = store.load_chunks(conn, articles)
-            finally:
-                conn.close()
-            vectors = VectorIndex.load(paths["vectors"], self.encoder.dimension)
-        except (store.StoreError, VectorIndexError, sqlite3.DatabaseError, KeyError) as exc:
-            raise IndexFormatError(f"{self.path}: damaged index ({exc})") from exc
-        counts = manifest.get("counts", {})
-        if (
-            len(vectors) != len(chunks)
-            or counts.get("chunks") != len(chunks)
-            or counts.get("articles") != len(articles)
-            or set(vectors.ids().tolist()) != set(chunks)
-        ):
-            raise IndexFormatError(
-                f"{self.path}: damaged index (store has {len(articles)} articles/{len(chunks)} "
-                f"chunks, vectors {len(vectors)}, manifest {counts})"
-            )
-        by_hash = {a.content_hash: a.article_id for a in articles.values()}
-        return IndexState(int(manifest["generation"]), articles, chunks, vectors, by_hash)
 
     # ---------------------------------------------------------------- write
     @contextlib.contextmanager
@@ -365,7 +251,7 @@ class Index:
         index.save(tmp_dir / "vectors.faiss")
         with open(new_store, "rb") as handle:
             os.fsync(handle.fileno())
-        _fsync_dir(tmp_dir)
+        fsync_dir(tmp_dir)
         final_dir = self.path / name
         if final_dir.exists():
             shutil.rmtree(final_dir)
@@ -387,7 +273,7 @@ class Index:
         with open(tmp_manifest, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp_manifest, self.path / MANIFEST)  # <- the commit point
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
         self.manifest = manifest
         self.state = IndexState(
             generation,
@@ -401,29 +287,16 @@ class Index:
     def _manifest(
         self, generation: int, gen_dir: Path, n_articles: int, n_chunks: int
     ) -> dict[str, Any]:
-        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        files = {}
-        for role, filename in (("store", "store.sqlite"), ("vectors", "vectors.faiss")):
-            path = gen_dir / filename
-            files[role] = {
-                "path": f"{gen_dir.name}/{filename}",
-                "bytes": path.stat().st_size,
-                "sha256": _sha256(path),
-            }
-        return {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "package_version": package_version(),
-            "model": self.encoder.name,
-            "dimension": self.encoder.dimension,
-            "metric": "inner_product_over_unit_vectors",
-            "chunking": self.chunking,
-            "generation": generation,
-            "created": self.manifest.get("created", now),
-            "updated": now,
-            "counts": {"articles": n_articles, "chunks": n_chunks},
-            "files": files,
-        }
+        return build_manifest(
+            gen_dir=gen_dir,
+            generation=generation,
+            n_articles=n_articles,
+            n_chunks=n_chunks,
+            model=self.encoder.name,
+            dimension=self.encoder.dimension,
+            chunking=self.chunking,
+            created=self.manifest.get("created"),
+        )
 
     def _remove_stale(self, keep: str) -> None:
         for child in self.path.iterdir():
