@@ -35,9 +35,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from qa.reader.bench import chunks_from, measure, paused_training  # noqa: E402
 from qa.reader.data import load_squad  # noqa: E402
 from qa.reader.evaluate import evaluate_closed, sample_examples  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reader_timing import chunks_from, measure, paused_training  # noqa: E402
 
 
 class _OnnxModel:

@@ -1,23 +1,14 @@
-"""Reading speed of the neural reader on CPU.
+"""Timing helpers for ``bench_reader.py``: chunks to read, a timed read, paused training.
 
-Run (pauses the background training run while it measures, if one is running)::
-
-    flock /tmp/heavy.lock .venv/bin/python -m qa.reader.bench --threads 2
-
-Measures, on SQuAD dev passages cut to news-chunk size (about 170 word pieces; only
-their text is used, for timing): milliseconds to read 5 chunks for one question (one
-forward pass, tokenisation and decoding included), and chunks per second at batch 5
-and 32, for fp32 and optionally bf16 autocast.
+``paused_training`` SIGSTOPs a background ``qa train-reader`` run (its PID in
+``/tmp/reader_train.pid``) while a benchmark measures, and SIGCONTs it afterwards.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import signal
 import statistics
-import sys
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager, nullcontext, suppress
@@ -80,42 +71,3 @@ def measure(reader, pairs: Sequence[tuple[str, str]], batch: int, repeat: int, b
         "ms_per_call": round(1000 * med, 1),
         "chunks_per_s": round(batch / med, 1),
     }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command line."""
-    ap = argparse.ArgumentParser(description="reader speed")
-    ap.add_argument("--artifact", default=None)
-    ap.add_argument("--data", default="../shared/data/squad/dev-v1.1.json")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--tokens", type=int, default=170, help="chunk length in word pieces")
-    ap.add_argument("--repeat", type=int, default=20)
-    ap.add_argument("--bf16", action="store_true", help="also time bf16 autocast")
-    ap.add_argument("--no-pause", action="store_true", help="do not pause the training run")
-    ap.add_argument("--json", default=None)
-    args = ap.parse_args(argv)
-    import torch
-
-    from qa.extract.neural import NeuralReader
-
-    torch.set_num_threads(args.threads)
-    reader = NeuralReader(artifact=args.artifact)
-    pairs = chunks_from(args.data, 32 * 4, args.tokens, reader.runtime.tokenizer)
-    res: dict = {
-        "threads": args.threads,
-        "chunk_tokens": args.tokens,
-        "artifact": str(reader.artifact_dir),
-    }
-    with nullcontext() if args.no_pause else paused_training():
-        for name, bf16 in [("fp32", False)] + ([("bf16", True)] if args.bf16 else []):
-            res[name] = [
-                measure(reader, pairs, b, args.repeat if b < 32 else 6, bf16) for b in (1, 5, 32)
-            ]
-    print(json.dumps(res, indent=2))
-    if args.json:
-        Path(args.json).write_text(json.dumps(res, indent=2) + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
