@@ -1,6 +1,6 @@
 """The Gradio chat web UI (``qa chat``).
 
-Import the pieces from their modules (``qa.chat.app``, ``qa.chat.render``);
+Import the pieces from their modules (``qa.chat.app``, ``qa.chat.backend``, ``qa.chat.render``);
 this package imports nothing heavy, so ``qa --help`` stays fast.
 """
 

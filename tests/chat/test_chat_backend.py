@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from chatfakes import FakeAssistant, assert_harmless
 
-from qa.chat.app import MAX_QUESTION_CHARS, ChatBackend, answer_json, warm_up
+from qa.chat.backend import MAX_QUESTION_CHARS, ChatBackend, answer_json, warm_up
 from qa.chat.locks import ReadWriteLock
 from qa.chat.render import NOT_FOUND
 

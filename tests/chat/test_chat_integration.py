@@ -11,7 +11,7 @@ from fakes import HashingEncoder
 from testdata import SAMPLE_ARTICLE
 
 from qa import Assistant, Settings
-from qa.chat.app import ChatBackend
+from qa.chat.backend import ChatBackend
 from qa.chat.render import esc
 
 EVIL_TEXT = (
