@@ -1,0 +1,117 @@
+"""The index format on its own: manifest checks and loading a generation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fakes import HashingEncoder
+
+from qa.index import Index
+from qa.index_format import (
+    FORMAT_VERSION,
+    MANIFEST,
+    IndexFormatError,
+    build_manifest,
+    read_generation,
+    read_manifest,
+    sha256_file,
+)
+from qa.parsing import article_from_record
+from qa.settings import Settings
+
+CHUNKING = Settings().chunking()
+
+
+def built_index(tmp_path: Path) -> tuple[Path, dict]:
+    enc = HashingEncoder()
+    index = Index.open(tmp_path / "ix", enc, CHUNKING)
+    index.add(
+        [
+            article_from_record(
+                {"id": f"s{i}", "title": f"T{i}", "text": f"Story {i}. The mayor spoke on {i}."},
+                "test",
+            )
+            for i in range(3)
+        ]
+    )
+    return tmp_path / "ix", json.loads((tmp_path / "ix" / MANIFEST).read_text())
+
+
+def check(path: Path, **overrides) -> dict:
+    enc = HashingEncoder()
+    kwargs = {
+        "root": path.parent,
+        "model": enc.name,
+        "dimension": enc.dimension,
+        "chunking": CHUNKING,
+    }
+    kwargs.update(overrides)
+    return read_manifest(path, **kwargs)
+
+
+def test_build_manifest_describes_the_generation_and_reads_back(tmp_path: Path) -> None:
+    root, manifest = built_index(tmp_path)
+    gen_dir = root / manifest["files"]["store"]["path"].split("/")[0]
+    enc = HashingEncoder()
+    rebuilt = build_manifest(
+        gen_dir=gen_dir,
+        generation=manifest["generation"],
+        n_articles=3,
+        n_chunks=manifest["counts"]["chunks"],
+        model=enc.name,
+        dimension=enc.dimension,
+        chunking=CHUNKING,
+        created=manifest["created"],
+    )
+    assert rebuilt["files"] == manifest["files"]
+    assert rebuilt["format_version"] == FORMAT_VERSION
+    assert rebuilt["files"]["store"]["sha256"] == sha256_file(gen_dir / "store.sqlite")
+    assert check(root / MANIFEST) == manifest
+    state = read_generation(root, manifest, enc.dimension)
+    assert len(state.articles) == 3 and len(state.vectors) == len(state.chunks)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "unreadable manifest"),
+        ("[1, 2]", "not a newsqa-index manifest"),
+        (json.dumps({"format": "other"}), "not a newsqa-index manifest"),
+    ],
+)
+def test_unreadable_or_foreign_manifest(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / MANIFEST
+    path.write_text(content)
+    with pytest.raises(IndexFormatError, match=message) as err:
+        check(path)
+    assert str(path) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"model": "another-model"}, "built with model"),
+        ({"dimension": 7}, "index dimension"),
+        ({"chunking": {"chunk_max_tokens": 1, "chunk_overlap_tokens": 0}}, "chunked with"),
+    ],
+)
+def test_mismatch_names_the_setting(tmp_path: Path, override: dict, message: str) -> None:
+    root, _ = built_index(tmp_path)
+    with pytest.raises(IndexFormatError, match=message):
+        check(root / MANIFEST, **override)
+
+
+def test_counts_that_disagree_with_the_files_are_damage(tmp_path: Path) -> None:
+    root, manifest = built_index(tmp_path)
+    manifest["counts"]["chunks"] += 1
+    with pytest.raises(IndexFormatError, match="damaged index"):
+        read_generation(root, manifest, HashingEncoder().dimension)
+
+
+def test_a_file_that_differs_from_its_hash_is_damage(tmp_path: Path) -> None:
+    root, manifest = built_index(tmp_path)
+    manifest["files"]["vectors"]["sha256"] = "0" * 64
+    with pytest.raises(IndexFormatError, match="vectors file does not match"):
+        read_generation(root, manifest, HashingEncoder().dimension)
