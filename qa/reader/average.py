@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     scores = {}
     states = []
     for path in args.inputs:
-        state = load_state(path)
+        state = base if path == first else load_state(path)  # first is loaded already
         states.append(state)
         model.load_state_dict(mean_state([state], base), strict=False)
         scores[str(path)] = evaluate_closed(runtime, held)
