@@ -23,26 +23,13 @@ import gradio as gr  # noqa: E402
 from qa.chat.backend import (  # noqa: E402
     MAX_QUESTION_CHARS,
     MAX_UPLOAD_BYTES,
-    SAMPLE_EXAMPLES,
     UPLOAD_EXTENSIONS,
     ChatAssistant,
     ChatBackend,
-    answer_json,
-    warm_up,
 )
 from qa.chat.render import CSS, esc, render_report  # noqa: E402
 
-__all__ = [
-    "MAX_QUESTION_CHARS",
-    "MAX_UPLOAD_BYTES",
-    "SAMPLE_EXAMPLES",
-    "ChatBackend",
-    "answer_json",
-    "build_app",
-    "launch",
-    "warm_server",
-    "warm_up",
-]
+__all__ = ["ChatBackend", "build_app", "launch", "warm_server"]
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,8 @@ def chat_command(index: Path | None, host: str, port: int) -> None:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
         from qa.assistant import Assistant
-        from qa.chat.app import SAMPLE_EXAMPLES, build_app, launch, warm_up
+        from qa.chat.app import build_app, launch
+        from qa.chat.backend import SAMPLE_EXAMPLES, warm_up
 
         # an existing index only: a mistyped --index must not create an empty one
         assistant = Assistant.open(index, create=False) if index else Assistant.open()

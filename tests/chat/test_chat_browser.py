@@ -36,7 +36,8 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from qa.chat.app import SAMPLE_EXAMPLES, build_app, launch, warm_up  # noqa: E402
+from qa.chat.app import build_app, launch  # noqa: E402
+from qa.chat.backend import SAMPLE_EXAMPLES, warm_up  # noqa: E402
 
 ANSWERS = "#qa-chat .qa-answer"
 

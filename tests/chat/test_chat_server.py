@@ -7,7 +7,8 @@ from chatfakes import FakeAssistant, free_port
 
 gradio_client = pytest.importorskip("gradio_client")
 
-from qa.chat.app import MAX_UPLOAD_BYTES, SAMPLE_EXAMPLES, build_app, launch  # noqa: E402
+from qa.chat.app import build_app, launch  # noqa: E402
+from qa.chat.backend import MAX_UPLOAD_BYTES, SAMPLE_EXAMPLES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
