@@ -15,7 +15,8 @@ from embeddings.encoder import Encoder, SentenceEncoder
 from qa import parsing
 from qa.answering import compose
 from qa.extract.base import Extractor
-from qa.index import Index, IndexInfo, IndexState, package_version
+from qa.index import Index, IndexInfo, IndexState
+from qa.index_format import package_version
 from qa.retrieval import retrieve
 from qa.settings import Settings
 from qa.types import Answer, Article, Filters, Hit, IngestReport, Rejection

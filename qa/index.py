@@ -38,7 +38,6 @@ from qa.index_format import (
     IndexState,
     build_manifest,
     fsync_dir,
-    package_version,
     read_generation,
     read_manifest,
 )
@@ -50,7 +49,6 @@ __all__ = [
     "IndexFormatError",
     "IndexInfo",
     "IndexState",
-    "package_version",
 ]
 
 
