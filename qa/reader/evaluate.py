@@ -10,49 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
-import string
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from qa.eval.metrics import max_exact, max_f1
 from qa.reader.data import Example, load_squad
 from qa.reader.decode import fit_calibration
 from qa.reader.runtime import ReaderRuntime
-
-
-def normalize_answer(s: str) -> str:
-    """SQuAD v1.1 official: lower case, drop punctuation, articles and extra spaces."""
-    s = s.lower()
-    s = "".join(ch for ch in s if ch not in set(string.punctuation))
-    s = re.sub(r"\b(a|an|the)\b", " ", s)
-    return " ".join(s.split())
-
-
-def f1_score(prediction: str, ground_truth: str) -> float:
-    """Token-overlap F1 after normalisation (official SQuAD v1.1)."""
-    pred = normalize_answer(prediction).split()
-    gold = normalize_answer(ground_truth).split()
-    common = Counter(pred) & Counter(gold)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision = same / len(pred)
-    recall = same / len(gold)
-    return 2 * precision * recall / (precision + recall)
-
-
-def exact_match(prediction: str, ground_truth: str) -> float:
-    """1.0 when the normalised strings are equal."""
-    return float(normalize_answer(prediction) == normalize_answer(ground_truth))
-
-
-def max_over(metric, prediction: str, golds: Sequence[str]) -> float:  # type: ignore[no-untyped-def]
-    """Best score against any gold answer (official SQuAD)."""
-    return max((metric(prediction, g) for g in golds), default=0.0)
 
 
 def sample_examples(examples: Sequence[Example], n: int | None, seed: int) -> list[Example]:
@@ -79,8 +46,8 @@ def score(examples: Sequence[Example], preds: Sequence[str]) -> dict[str, float]
     em = f1 = 0.0
     for e, p in zip(examples, preds, strict=True):
         golds = [t for t, _ in e.answers]
-        em += max_over(exact_match, p, golds)
-        f1 += max_over(f1_score, p, golds)
+        em += max_exact(p, golds)
+        f1 += max_f1(p, golds)
     n = max(1, len(examples))
     return {"exact_match": 100 * em / n, "f1": 100 * f1 / n, "n": len(examples)}
 
@@ -122,7 +89,7 @@ def calibrate(
                 continue
             margins.append(sp[0].margin)
             text = p[sp[0].start : sp[0].end]
-            labels.append(int(golds is not None and max_over(f1_score, text, golds) >= 0.5))
+            labels.append(int(golds is not None and max_f1(text, golds) >= 0.5))
     return fit_calibration(margins, labels)
 
 
