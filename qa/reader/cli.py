@@ -82,6 +82,33 @@ import click
     default=None,
     help="Start from a reader artifact (e.g. continue a shipped one on new data).",
 )
+@click.option(
+    "--all-answers/--first-answer",
+    default=False,
+    show_default=True,
+    help="Train on every distinct gold span of a question, not only the first.",
+)
+@click.option(
+    "--neg-same-article",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Share of questions also paired with another paragraph of their article (no answer).",
+)
+@click.option(
+    "--neg-retrieved",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Share of questions also paired with a BM25-ranked paragraph without the answer.",
+)
+@click.option(
+    "--select-metric",
+    type=click.Choice(["f1", "mixed_f1"]),
+    default="f1",
+    show_default=True,
+    help="Held-out metric that picks best/ (mixed_f1 needs negatives).",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_reader_command(**kwargs: object) -> None:
     """Fine-tune the installed MiniLM into an extractive reader (uses CUDA when available)."""

@@ -57,6 +57,80 @@ def evaluate_closed(runtime: ReaderRuntime, examples: Sequence[Example]) -> dict
     return score(examples, predict(runtime, examples))
 
 
+def best_threshold_score(
+    positives: Sequence[tuple[float, float]], negatives: Sequence[float]
+) -> tuple[float, float]:
+    """SQuAD 2.0-style best-threshold score of a mixed set.
+
+    Args:
+        positives: ``(margin, f1)`` of the best span of each answerable item.
+        negatives: Margin of the best span of each unanswerable item.
+
+    Returns:
+        ``(score in percent, threshold)``: answering when ``margin >= threshold`` earns
+        a positive its F1 and a negative 0; abstaining earns a positive 0 and a negative 1.
+    """
+    items = [(m, f, 0) for m, f in positives] + [(m, 0.0, 1) for m in negatives]
+    if not items:
+        return 0.0, 0.0
+    items.sort(key=lambda x: -x[0])
+    total = float(len(negatives))  # answer nothing: every negative is right
+    best, threshold = total, items[0][0] + 1.0
+    for margin, f1, is_neg in items:  # lower the threshold past one item at a time
+        total += f1 - is_neg
+        if total > best:
+            best, threshold = total, margin
+    return 100.0 * best / len(items), threshold
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """Probability that a random positive outscores a random negative (ties count half)."""
+    if not pos or not neg:
+        return float("nan")
+    import numpy as np
+
+    p = np.sort(np.asarray(pos, dtype=np.float64))
+    n = np.asarray(neg, dtype=np.float64)
+    below = np.searchsorted(p, n, side="left")
+    above_eq = np.searchsorted(p, n, side="right")
+    wins = (len(p) - above_eq).sum() + 0.5 * (above_eq - below).sum()
+    return float(wins / (len(p) * len(n)))
+
+
+def evaluate_mixed(
+    runtime: ReaderRuntime, positives: Sequence[Example], negatives: Sequence[Example]
+) -> dict[str, float]:
+    """Held-out abstention: answerable vs. unanswerable (question, passage) pairs.
+
+    Returns ``mixed_f1`` (best-threshold score, SQuAD 2.0 style, in percent) and
+    ``noans_auc`` (how well the margin separates right answers from negatives).
+    """
+    pos = [e for e in positives if e.answers]
+    pairs = list(pos) + list(negatives)
+    spans = []
+    for i in range(0, len(pairs), 256):
+        part = pairs[i : i + 256]
+        spans.extend(runtime.read([e.question for e in part], [e.context for e in part], n_best=1))
+    scored: list[tuple[float, float]] = []
+    right: list[float] = []
+    for e, sp in zip(pos, spans[: len(pos)], strict=True):
+        if not sp:
+            scored.append((-1e9, 0.0))
+            continue
+        f1 = max_f1(e.context[sp[0].start : sp[0].end], [t for t, _ in e.answers])
+        scored.append((sp[0].margin, f1))
+        if f1 >= 0.5:
+            right.append(sp[0].margin)
+    neg = [sp[0].margin if sp else -1e9 for sp in spans[len(pos) :]]
+    mixed, threshold = best_threshold_score(scored, neg)
+    return {
+        "mixed_f1": mixed,
+        "mixed_threshold": threshold,
+        "noans_auc": auc(right, neg),
+        "n_negatives": len(neg),
+    }
+
+
 def calibrate(
     runtime: ReaderRuntime, heldout: Sequence[Example], seed: int = 0, limit: int = 250
 ) -> tuple[float, float]:

@@ -34,6 +34,7 @@ from qa.reader.data import (
     split_heldout,
 )
 from qa.reader.model import base_model_dir, build_model, load_tokenizer
+from qa.reader.negatives import NegativeConfig, expand_training
 
 
 @dataclass
@@ -65,6 +66,10 @@ class TrainConfig:
     progress: bool = True
     base_dir: str | None = field(default=None)
     init_from: str | None = None  # start from a shipped artifact (fresh optimizer/schedule)
+    all_answers: bool = False  # one training example per distinct gold span
+    neg_same_article: float = 0.0  # share of questions that get a same-article negative
+    neg_retrieved: float = 0.0  # share of questions that get a BM25-retrieved negative
+    select_metric: str = "f1"  # held-out metric that picks best/: "f1" or "mixed_f1"
 
 
 RESUME_KEYS = (
@@ -75,6 +80,9 @@ RESUME_KEYS = (
     "batch_seed",
     "heldout_fraction",
     "train_path",
+    "all_answers",
+    "neg_same_article",
+    "neg_retrieved",
 )
 
 
@@ -116,7 +124,21 @@ class Trainer:
             train = train[: cfg.max_train_examples]
         rng = random.Random(cfg.seed)
         self.heldout = rng.sample(heldout, min(len(heldout), cfg.heldout_max))
+        self.heldout_negatives: list[Any] = []
+        negs = NegativeConfig(same_article=cfg.neg_same_article, retrieved=cfg.neg_retrieved)
+        if cfg.neg_same_article > 0 or cfg.neg_retrieved > 0:
+            # the held-out slice gets negatives from its own paragraphs only
+            held_mix = expand_training(
+                self.heldout,
+                all_answers=False,
+                negatives=NegativeConfig(same_article=0.5, retrieved=0.5),
+                seed=cfg.seed,
+            )
+            self.heldout_negatives = [e for e in held_mix if not e.answers]
         self.n_train_examples = len(train)
+        train = expand_training(train, all_answers=cfg.all_answers, negatives=negs, seed=cfg.seed)
+        self.n_train_items = len(train)
+        self.n_train_negatives = sum(1 for e in train if not e.answers)
         self.features = featurize(
             self.tokenizer, train, max_length=cfg.max_length, stride=cfg.stride
         )
@@ -194,11 +216,14 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         """EM/F1 on the held-out slice of the training data."""
-        from qa.reader.evaluate import evaluate_closed
+        from qa.reader.evaluate import evaluate_closed, evaluate_mixed
 
         self.model.eval()
         try:
-            return evaluate_closed(self.runtime(), self.heldout)
+            result = dict(evaluate_closed(self.runtime(), self.heldout))
+            if self.heldout_negatives:
+                result.update(evaluate_mixed(self.runtime(), self.heldout, self.heldout_negatives))
+            return result
         finally:
             self.model.train()
 
@@ -220,6 +245,8 @@ class Trainer:
                     "sha256": cached_sha256_file(self.cfg.train_path),
                 },
                 "examples": self.n_train_examples,
+                "items": self.n_train_items,
+                "negatives": self.n_train_negatives,
                 "windows": len(self.features),
                 "steps": self.step,
                 "epochs": round(self.step / self.steps_per_epoch, 3),
@@ -369,8 +396,9 @@ class Trainer:
                 "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             }
         )
-        if ev["f1"] > self.best_f1:
-            self.best_f1 = ev["f1"]
+        metric = float(ev.get(self.cfg.select_metric, ev["f1"]))
+        if metric > self.best_f1:
+            self.best_f1 = metric
             self.export("best", ev)
             self.save_checkpoint()  # the best score is part of the resumable state
         return ev
