@@ -33,8 +33,8 @@ sys.path.insert(0, str(REPO))
 from embeddings.encoder import SentenceEncoder  # noqa: E402
 from qa import Assistant, Settings  # noqa: E402
 from qa.assistant import sample_files  # noqa: E402
-from qa.chunking import chunk_article, embedding_text  # noqa: E402
-from qa.parsing import read_path  # noqa: E402
+from qa.ingest.chunking import chunk_article, embedding_text  # noqa: E402
+from qa.ingest.parsing import read_path  # noqa: E402
 from qa.types import Article  # noqa: E402
 
 SAMPLE_QUESTIONS = [
@@ -94,13 +94,13 @@ def main() -> None:
     bbc = DATA / "bbc_news" / "bbc_news_2004-2005.jsonl"
     if not bbc.exists():
         sys.exit(f"{bbc} not found: the benchmark needs ../shared/data")
-    settings = Settings(extractor=args.extractor)
+    settings = Settings().replace(extractor=args.extractor)
     articles, bbc_subset = load_articles(bbc, args.articles)
-    chunking = settings.chunking()
+    chunking = settings.chunking
     chunks = [
         (a, c)
         for a in articles
-        for c in chunk_article(a, chunking["chunk_max_tokens"], chunking["chunk_overlap_tokens"])
+        for c in chunk_article(a, chunking.max_tokens, chunking.overlap_tokens)
     ]
     texts = [embedding_text(a, c) for a, c in chunks]
 
@@ -108,8 +108,9 @@ def main() -> None:
     encoder.encode(texts[:64])  # load + warm up
     t0 = time.perf_counter()
     if not args.ask_only:
-        for lo in range(0, len(texts), settings.encode_batch_size):
-            encoder.encode(texts[lo : lo + settings.encode_batch_size], settings.encode_batch_size)
+        batch = settings.ingest.encode_batch_size
+        for lo in range(0, len(texts), batch):
+            encoder.encode(texts[lo : lo + batch], batch)
     bare_s = time.perf_counter() - t0 if not args.ask_only else float("nan")
 
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -98,12 +97,12 @@ class VectorIndex:
         return scores, ids.astype(np.int64)
 
     def save(self, path: Path) -> None:
-        """Write the index to ``path`` atomically (temp file, fsync, rename)."""
-        tmp = path.with_name(path.name + ".tmp")
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        """Write the index to ``path``.
+
+        Not atomic by itself: the caller writes into a new generation folder that
+        it switches to atomically (see ``qa.index``).
+        """
+        faiss.write_index(self._index, str(path))
 
     @classmethod
     def load(cls, path: Path, dimension: int) -> VectorIndex:

@@ -9,17 +9,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embeddings.encoder import Encoder, SentenceEncoder
-from qa import parsing
-from qa.answering import compose
+from qa.answer.compose import compose
+from qa.common.question import clean_question
 from qa.extract.base import Extractor
-from qa.index import Index, IndexInfo, IndexState
-from qa.index_format import package_version
-from qa.retrieval import retrieve
+from qa.extract.registry import make_extractor
+from qa.index import Index, IndexInfo, package_version
+from qa.ingest.chunking import chunking_signature
+from qa.ingest.pipeline import IngestPipeline
+from qa.retrieve import HybridRetriever, Retriever
 from qa.settings import Settings
-from qa.types import Answer, Article, Filters, Hit, IngestReport, Rejection
+from qa.types import Answer, Article, Filters, Hit, IngestReport
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 
@@ -59,11 +59,18 @@ class Assistant:
         settings: Settings,
         encoder: Encoder,
         extractor: Extractor | None = None,
+        retriever: Retriever | None = None,
     ) -> None:
         self._index = index
         self.settings = settings
         self.encoder = encoder
         self._extractor = extractor
+        self.retriever: Retriever = (
+            retriever
+            if retriever is not None
+            else HybridRetriever(index, encoder, settings.retrieval)
+        )
+        self._pipeline = IngestPipeline(index, encoder, settings)
         self._lock = threading.RLock()
 
     @classmethod
@@ -94,7 +101,8 @@ class Assistant:
         encoder = encoder if encoder is not None else SentenceEncoder()
         if path is None:
             return cls._open_sample(settings, encoder, extractor)
-        index = Index.open(Path(path), encoder, settings.chunking(), create=create)
+        signature = chunking_signature(settings.chunking)
+        index = Index.open(Path(path), encoder, signature, create=create)
         return cls(index, settings, encoder, extractor)
 
     @classmethod
@@ -103,14 +111,13 @@ class Assistant:
     ) -> Assistant:
         files = sample_files()
         digest = hashlib.blake2b(digest_size=8)
-        for part in (package_version(), encoder.name, repr(settings.chunking())):
+        signature = chunking_signature(settings.chunking)
+        for part in (package_version(), encoder.name, repr(signature)):
             digest.update(part.encode())
         for file in files:
             digest.update(file.read_bytes())
         path = cache_dir() / f"sample-{digest.hexdigest()}"
-        assistant = cls(
-            Index.open(path, encoder, settings.chunking()), settings, encoder, extractor
-        )
+        assistant = cls(Index.open(path, encoder, signature), settings, encoder, extractor)
         if assistant.info().articles == 0:
             report = assistant.add(files)
             if report.rejected:
@@ -135,7 +142,7 @@ class Assistant:
             with self._lock:
                 if self._extractor is None:
                     self._extractor = make_extractor(
-                        self.settings.extractor, self.encoder, self.settings
+                        self.settings.reading.extractor, self.encoder, self.settings.reading
                     )
         return self._extractor
 
@@ -164,17 +171,9 @@ class Assistant:
             What was added, updated, unchanged and rejected (with reasons).
 
         """
-        if isinstance(paths, str | Path):
-            paths = [paths]
-        articles: list[Article] = []
-        rejected: list[Rejection] = []
-        for item in parsing.iter_files(paths):
-            if isinstance(item, Rejection):
-                rejected.append(item)
-                continue
-            for result in parsing.read_path(item, self.settings.max_file_bytes):
-                (rejected if isinstance(result, Rejection) else articles).append(result)  # type: ignore[arg-type]
-        return self._add_articles(articles, rejected, progress)
+        step = (lambda n: progress(n, 0)) if progress is not None else None
+        with self._lock:
+            return self._pipeline.add_paths(paths, step)
 
     def add_records(
         self,
@@ -183,30 +182,14 @@ class Assistant:
         progress: Callable[[int, int], None] | None = None,
     ) -> IngestReport:
         """Ingest in-memory records (``id``, ``title``, ``text``, ``date``, ``source``, ``url``)."""
-        articles: list[Article] = []
-        rejected: list[Rejection] = []
-        for n, record in enumerate(records):
-            where = f"{origin}[{n}]"
-            try:
-                articles.append(parsing.article_from_record(record, where))
-            except parsing.InputError as exc:
-                rejected.append(Rejection(where, str(exc)))
-        return self._add_articles(articles, rejected, progress)
-
-    def _add_articles(
-        self,
-        articles: list[Article],
-        rejected: list[Rejection],
-        progress: Callable[[int, int], None] | None,
-    ) -> IngestReport:
         step = (lambda n: progress(n, 0)) if progress is not None else None
         with self._lock:
-            return self._index.add(articles, rejected, self.settings.encode_batch_size, step)
+            return self._pipeline.add_records(records, origin, step)
 
     def delete(self, article_id: str) -> bool:
         """Delete an article and its chunks; False if it was not there."""
         with self._lock:
-            return bool(self._index.delete([article_id]))
+            return bool(self._pipeline.delete([article_id]))
 
     # ------------------------------------------------------------------- ask
     def retrieve(
@@ -215,46 +198,28 @@ class Assistant:
         *,
         k: int | None = None,
         filters: Filters | None = None,
-        mode: str = "hybrid",
+        mode: str | None = None,
     ) -> list[Hit]:
-        """The passages most likely to hold the answer, best first."""
-        return self._retrieve(self._index.state, question, k, filters, mode, None)
+        """The passages most likely to hold the answer, best first.
 
-    def _retrieve(
-        self,
-        state: IndexState,
-        question: str,
-        k: int | None,
-        filters: Filters | None,
-        mode: str,
-        query_vector: np.ndarray | None,
-    ) -> list[Hit]:
-        s = self.settings
-        return retrieve(
-            state,
-            self.encoder,
-            question,
-            k if k is not None else s.top_k,
-            dense_k=s.dense_k,
-            bm25_k=s.bm25_k,
-            rrf_k=s.rrf_k,
-            filters=filters,
-            mode=mode,
-            query_vector=query_vector,
-        )
+        Args:
+            question: The question.
+            k: How many passages (default ``settings.retrieval.top_k``).
+            filters: Date, source or article filters.
+            mode: ``None`` for the assistant's retriever, or ``hybrid``/``dense``/
+                ``bm25`` for that hybrid-retrieval variant (comparisons).
+        """
+        k = k if k is not None else self.settings.retrieval.top_k
+        retriever = self.retriever
+        if mode is not None:
+            retriever = HybridRetriever(self._index, self.encoder, self.settings.retrieval, mode)
+        return retriever.retrieve(clean_question(question), k, filters)
 
     def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
         """Extract and compose an answer from given passages (no retrieval)."""
-        spans = self.extractor.extract(question, hits)
-        s = self.settings
-        return compose(
-            question,
-            spans,
-            hits,
-            s.min_score,
-            self.extractor.name,
-            retrieval_weight=s.retrieval_weight,
-        )
+        extractor = self.extractor
+        spans = extractor.extract(question, hits)
+        return compose(question, spans, hits, extractor.name, self.settings.answering)
 
     def ask(
         self, question: str, *, top_k: int | None = None, filters: Filters | None = None
@@ -269,48 +234,19 @@ class Assistant:
             ValueError: If the question is empty.
 
         """
-        question = _clean_question(question)
+        question = clean_question(question)
         return self.answer_from_hits(question, self.retrieve(question, k=top_k, filters=filters))
 
     def ask_batch(
         self, questions: Sequence[str], *, top_k: int | None = None, filters: Filters | None = None
     ) -> list[Answer]:
-        """Answer several questions (question vectors are encoded in one batch)."""
-        cleaned = [_clean_question(q) for q in questions]
+        """Answer several questions (retrieved together: one batch of question vectors)."""
+        cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
-        vectors = self.encoder.encode(cleaned)
-        state = self._index.state
-        answers = []
-        for question, vector in zip(cleaned, vectors, strict=True):
-            hits = self._retrieve(state, question, top_k, filters, "hybrid", vector[None, :])
-            answers.append(self.answer_from_hits(question, hits))
-        return answers
-
-
-def _clean_question(question: str) -> str:
-    if not isinstance(question, str) or not question.strip():
-        raise ValueError("the question is empty")
-    return " ".join(question.split())
-
-
-def make_extractor(kind: str, encoder: Encoder, settings: Settings | None = None) -> Extractor:
-    """Build the extractor named by ``kind`` (``auto``, ``neural`` or ``heuristic``)."""
-    from qa.extract.heuristic import HeuristicExtractor
-
-    if kind == "heuristic":
-        return HeuristicExtractor(encoder)
-    if kind in ("neural", "auto"):
-        from qa.extract.neural import NeuralReader
-
-        if NeuralReader.available():
-            return NeuralReader(settings=settings)
-        if kind == "neural":
-            raise RuntimeError(
-                "no trained neural reader is installed (qa/reader_artifacts/ is empty)"
-            )
-        return HeuristicExtractor(encoder)
-    raise ValueError(f"unknown extractor {kind!r} (expected auto, neural or heuristic)")
+        k = top_k if top_k is not None else self.settings.retrieval.top_k
+        hits = self.retriever.retrieve_batch(cleaned, k, filters)
+        return [self.answer_from_hits(q, h) for q, h in zip(cleaned, hits, strict=True)]
 
 
 _default: Assistant | None = None

@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from qa.answer.serialize import answer_json
+from qa.extract.registry import CHOICES
 from qa.settings import Settings
 from qa.types import Answer, Filters
 
@@ -31,20 +33,8 @@ def _index_option(required: bool = False) -> Any:
 def _open(index: Path | None, create: bool = False, extractor: str | None = None) -> Any:
     from qa.assistant import Assistant
 
-    settings = Settings(extractor=extractor) if extractor is not None else Settings()
+    settings = Settings().replace(extractor=extractor) if extractor is not None else Settings()
     return Assistant.open(index, settings=settings, create=create)
-
-
-def answer_json(answer: Answer) -> dict[str, Any]:
-    """The Answer as a JSON-ready dict (``answer`` holds the text or null)."""
-    return {
-        "question": answer.question,
-        "answer": answer.text,
-        "score": round(answer.score, 4),
-        "extractor": answer.extractor,
-        "citations": [asdict(c) for c in answer.citations],
-        "related": [asdict(c) for c in answer.related],
-    }
 
 
 def render_answer(answer: Answer) -> str:
@@ -128,7 +118,7 @@ def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
 @click.option(
     "--source", "sources", multiple=True, help="Only articles from this source (repeatable)."
 )
-@click.option("--extractor", type=click.Choice(["auto", "neural", "heuristic"]), default=None)
+@click.option("--extractor", type=click.Choice(CHOICES), default=None)
 def ask(
     question: str,
     index: Path | None,

@@ -1,56 +1,128 @@
-"""The one settings object of the assistant."""
+"""The one settings object of the assistant, made of frozen sub-settings per stage.
+
+``Settings`` is passed whole; each stage reads its own part (``settings.retrieval``,
+``settings.reading`` ...). Change one value with :meth:`Settings.replace`::
+
+    Settings().replace(min_score=0.5, extractor="heuristic")
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Tunable behaviour of ingest, retrieval and extraction.
+class ChunkingSettings:
+    """How articles are cut into passages (recorded in the index manifest).
+
+    Attributes:
+        max_tokens: Target chunk size in word-piece-like tokens (the encoder's window
+            is 256; the title and date are prepended).
+        overlap_tokens: Tokens of overlap between consecutive chunks (whole
+            sentences, at most this many).
+    """
+
+    max_tokens: int = 170
+    overlap_tokens: int = 40
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Limits and batching of ingest.
+
+    Attributes:
+        max_file_bytes: Files larger than this are rejected at ingest.
+        encode_batch_size: Batch size for embedding chunks.
+    """
+
+    max_file_bytes: int = 20_000_000
+    encode_batch_size: int = 64
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Hybrid retrieval.
 
     Attributes:
         top_k: How many retrieved chunks the extractor reads.
         dense_k: How many chunks the dense (FAISS) retriever returns.
         bm25_k: How many chunks BM25 returns.
         rrf_k: Reciprocal-rank-fusion constant.
-        min_score: Answers scoring below this are reported as not found.
-        chunk_max_tokens: Target chunk size in word-piece-like tokens
-            (the encoder's window is 256; the title and date are prepended).
-        chunk_overlap_tokens: Tokens of overlap between consecutive chunks
-            (whole sentences, at most this many).
-        max_file_bytes: Files larger than this are rejected at ingest.
-        extractor: ``"auto"`` (neural reader when available, else
-            heuristic), ``"neural"`` or ``"heuristic"``.
-        encode_batch_size: Batch size for embedding chunks at ingest.
-        max_answer_chars: Longest answer span, in characters.
-        retrieval_weight: How much the retrieval score counts in an answer's score:
-            each span's extractor score is multiplied by ``hit.score **
-            retrieval_weight`` (``hit.score`` is the fused retrieval score in
-            [0, 1]; 0 ignores retrieval). 1.0 was tuned on held-out training passages,
-            never on the evaluation sets (docs/evaluation.md).
-
     """
 
     top_k: int = 5
     dense_k: int = 40
     bm25_k: int = 40
     rrf_k: int = 60
-    min_score: float = 0.35
-    chunk_max_tokens: int = 170
-    chunk_overlap_tokens: int = 40
-    max_file_bytes: int = 20_000_000
+
+
+@dataclass(frozen=True)
+class ReadingSettings:
+    """Span extraction.
+
+    Attributes:
+        extractor: A name from :data:`qa.extract.registry.CHOICES`: ``"auto"``
+            (the neural reader when installed, else the heuristic), ``"neural"``
+            or ``"heuristic"``.
+        max_answer_chars: Longest answer span, in characters.
+    """
+
     extractor: str = "auto"
-    encode_batch_size: int = 64
     max_answer_chars: int = 120
+
+
+@dataclass(frozen=True)
+class AnsweringSettings:
+    """Composing and serving an answer.
+
+    Attributes:
+        min_score: Answers scoring below this are reported as not found.
+        retrieval_weight: How much the retrieval score counts in an answer's score:
+            each span's extractor score is multiplied by ``hit.score **
+            retrieval_weight`` (``hit.score`` is the fused retrieval score in
+            [0, 1]; 0 ignores retrieval). 1.0 was tuned on held-out training passages,
+            never on the evaluation sets (docs/evaluation.md).
+    """
+
+    min_score: float = 0.35
     retrieval_weight: float = 1.0
 
-    def chunking(self) -> dict[str, int]:
-        """The settings that decide chunk boundaries (recorded in the manifest)."""
-        from qa.chunking import CHUNKER_VERSION
 
-        return {
-            "chunker_version": CHUNKER_VERSION,
-            "chunk_max_tokens": self.chunk_max_tokens,
-            "chunk_overlap_tokens": self.chunk_overlap_tokens,
-        }
+_SECTIONS = ("chunking", "ingest", "retrieval", "reading", "answering")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Tunable behaviour of every stage, one frozen sub-settings object per stage."""
+
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    reading: ReadingSettings = field(default_factory=ReadingSettings)
+    answering: AnsweringSettings = field(default_factory=AnsweringSettings)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with fields of the sub-settings changed, by their (unique) names.
+
+        Raises:
+            TypeError: If a name is not a field of any sub-settings.
+        """
+        parts: dict[str, dict[str, Any]] = {}
+        for name, value in changes.items():
+            owner = next(
+                (
+                    s
+                    for s in _SECTIONS
+                    if name in {f.name for f in dataclasses.fields(getattr(self, s))}
+                ),
+                None,
+            )
+            if owner is None:
+                raise TypeError(f"no setting named {name!r}")
+            parts.setdefault(owner, {})[name] = value
+        return dataclasses.replace(
+            self,
+            **{s: dataclasses.replace(getattr(self, s), **kw) for s, kw in parts.items()},
+        )

@@ -33,3 +33,19 @@ class HashingEncoder:
             else:
                 out[row, 0] = 1.0
         return out
+
+
+def add_articles(index, articles, settings=None):  # noqa: ANN001, ANN201
+    """Ingest parsed articles into ``index`` through the product's own pipeline."""
+    from qa.ingest.pipeline import IngestPipeline
+    from qa.settings import Settings
+
+    settings = settings if settings is not None else Settings()
+    return IngestPipeline(index, index.encoder, settings).add_articles(articles)
+
+
+class StateHolder:
+    """Holds one fixed :class:`~qa.index.IndexState` where a retriever expects an index."""
+
+    def __init__(self, state) -> None:  # noqa: ANN001
+        self.state = state

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from qa.answer.conversation import Conversation
+from qa.answer.serialize import turn_json
 from qa.chat.locks import ReadWriteLock
 from qa.chat.render import (
     FileResult,
@@ -24,8 +26,7 @@ from qa.chat.render import (
     render_question,
     render_turn,
 )
-from qa.conversation import Conversation, Turn
-from qa.parsing import SUPPORTED
+from qa.ingest.parsing import SUPPORTED
 from qa.types import Answer, Filters, IngestReport
 
 log = logging.getLogger(__name__)
@@ -70,34 +71,6 @@ class ChatSession:
     messages: list[dict[str, str]] = field(default_factory=list)
     last: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-
-def answer_json(turn: Turn) -> dict[str, Any]:
-    """Summarise a turn as plain data, for API clients and tests."""
-    a = turn.answer
-    return {
-        "question": turn.question,
-        "asked": turn.asked,
-        "found": a.found,
-        "answer": a.text,
-        "score": round(a.score, 4),
-        "follow_up": turn.follow_up,
-        "scoped": turn.scoped,
-        "seconds": round(turn.seconds, 4),
-        "citations": [
-            {
-                "article_id": c.article_id,
-                "title": c.title,
-                "date": c.date,
-                "source": c.source,
-                "start": c.start,
-                "end": c.end,
-                "quote": c.quote,
-            }
-            for c in a.citations
-        ],
-        "related": [{"article_id": c.article_id, "title": c.title} for c in a.related],
-    }
 
 
 class ChatBackend:
@@ -185,7 +158,7 @@ class ChatBackend:
             session.last = {"question": question, "error": _one_line(exc)}
             return session
         session.messages.append({"role": "assistant", "content": render_turn(turn)})
-        session.last = answer_json(turn)
+        session.last = turn_json(turn)
         return session
 
     def upload(

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from qa.conversation import Turn
+from qa.answer.conversation import Turn
 from qa.types import Answer, Citation
 
 NOT_FOUND = "I could not find that in the loaded articles."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import shlex
 import sys
@@ -21,6 +20,7 @@ from qa.eval.datasets import (
     load_squad,
 )
 from qa.eval.runner import MODES, RETRIEVAL_MODES, EvalError, RunConfig, default_factory, run_eval
+from qa.extract.registry import CHOICES
 from qa.settings import Settings
 
 # Tests replace this to run the CLI with a fake encoder.
@@ -72,7 +72,7 @@ def _common(default_mode: str) -> Callable[[Callable[..., Any]], Callable[..., A
             ),
             click.option(
                 "--extractor",
-                type=click.Choice(["auto", "heuristic", "neural"]),
+                type=click.Choice(CHOICES),
                 default=None,
                 help="Extractor of the main system (default: settings).",
             ),
@@ -93,7 +93,7 @@ def _common(default_mode: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 "--retrieval-weight",
                 type=click.FloatRange(min=0),
                 default=None,
-                help="Settings.retrieval_weight for this run (default: settings).",
+                help="settings.answering.retrieval_weight for this run (default: settings).",
             ),
             click.option(
                 "--max-risk",
@@ -144,7 +144,7 @@ def _run(eval_set: EvalSet, opts: dict[str, Any]) -> None:
     encoder = ENCODER_FACTORY() if ENCODER_FACTORY else None
     settings = Settings()
     if opts["retrieval_weight"] is not None:
-        settings = dataclasses.replace(settings, retrieval_weight=opts["retrieval_weight"])
+        settings = settings.replace(retrieval_weight=opts["retrieval_weight"])
     try:
         summary = run_eval(sampled, cfg, settings=settings, factory=default_factory(encoder))
     except (EvalError, DataError) as exc:

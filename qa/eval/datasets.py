@@ -16,12 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from qa.common.squad import DataError, read_squad
+
 _URL_DATE = re.compile(r"/(20\d\d|19\d\d)/(\d\d)/(\d\d)/")
 _QUOTES = "\"'“”‘’«»"
-
-
-class DataError(ValueError):
-    """A data file is missing or malformed."""
 
 
 @dataclass(frozen=True)
@@ -119,15 +117,6 @@ class EvalSet:
         )
 
 
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc})") from exc
-
-
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     if not path.is_file():
         raise DataError(f"{path}: no such file")
@@ -157,31 +146,23 @@ def load_squad(path: str | Path, *, name: str = "squad") -> EvalSet:
     ``plausible_answers`` are ignored, as in the official script.
     """
     path = Path(path)
-    data = _read_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("data"), list):
-        raise DataError(f"{path}: not a SQuAD file (no 'data' list)")
     docs: list[EvalDoc] = []
     questions: list[EvalQuestion] = []
-    for a_idx, article in enumerate(data["data"]):
-        title = str(article.get("title") or "").replace("_", " ") or None
-        for p_idx, para in enumerate(article.get("paragraphs", [])):
-            doc_id = f"{a_idx}-{p_idx}"
-            docs.append(EvalDoc(doc_id=doc_id, text=para["context"], title=title))
-            for qa in para.get("qas", []):
-                golds = (
-                    ()
-                    if qa.get("is_impossible")
-                    else tuple(a["text"] for a in qa.get("answers", []))
+    for para in read_squad(path):
+        doc_id = f"{para.article_index}-{para.paragraph_index}"
+        title = para.title.replace("_", " ") or None
+        docs.append(EvalDoc(doc_id=doc_id, text=para.context, title=title))
+        for q in para.questions:
+            golds = tuple(text for text, _ in q.answers)
+            questions.append(
+                EvalQuestion(
+                    qid=q.qid,
+                    question=q.question,
+                    answers=golds,
+                    doc_ids=(doc_id,),
+                    tags=("has_ans",) if golds else ("no_ans",),
                 )
-                questions.append(
-                    EvalQuestion(
-                        qid=str(qa["id"]),
-                        question=qa["question"],
-                        answers=golds,
-                        doc_ids=(doc_id,),
-                        tags=("has_ans",) if golds else ("no_ans",),
-                    )
-                )
+            )
     return EvalSet(
         name=name,
         docs=tuple(docs),

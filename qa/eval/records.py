@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from qa.eval import metrics as m
+from qa.common import metrics as m
 from qa.eval.datasets import EvalDoc, EvalQuestion, EvalSet
 from qa.settings import Settings
 from qa.types import Answer, Article, Chunk, Hit
@@ -15,14 +15,14 @@ ORIGIN = "eval"
 
 
 def _article(doc: EvalDoc) -> Article:
-    from qa.parsing import article_from_record
+    from qa.ingest.parsing import article_from_record
 
     return article_from_record(doc.record(), ORIGIN)
 
 
 def closed_hits(doc: EvalDoc, settings: Settings) -> list[Hit]:
     """Return the gold document as hits: one hit if short, else the product's chunks."""
-    from qa.chunking import chunk_article, chunk_id
+    from qa.ingest.chunking import chunk_article, chunk_id
 
     article = _article(doc)
     if len(article.text) <= CLOSED_WHOLE_DOC_CHARS:
@@ -30,7 +30,9 @@ def closed_hits(doc: EvalDoc, settings: Settings) -> list[Hit]:
         cid = chunk_id(article.article_id, 0, len(article.text), article.text)
         chunks = [Chunk(cid, article.article_id, 0, 0, len(article.text), article.text)]
     else:
-        chunks = chunk_article(article, settings.chunk_max_tokens, settings.chunk_overlap_tokens)
+        chunks = chunk_article(
+            article, settings.chunking.max_tokens, settings.chunking.overlap_tokens
+        )
     return [Hit(c, article, 1.0, i) for i, c in enumerate(chunks)]
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.eval import metrics as m
+from qa.common import metrics as m
 
 
 def safe_name(name: str) -> str:

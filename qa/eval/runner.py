@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qa.common.hashing import sha256_file
 from qa.eval import report, scoring
 from qa.eval.datasets import EvalQuestion, EvalSet, iter_records
 from qa.eval.provenance import _corpus_hash, _extractor_info, _git_state, _index_manifest
@@ -28,12 +29,12 @@ from qa.eval.records import (
     closed_hits,
     retrieval_record,
 )
-from qa.hashing import sha256_file
+from qa.extract.registry import EXTRACTORS
+from qa.retrieve.base import MODES as RETRIEVER_MODES
 from qa.settings import Settings
 
 MODES = ("closed", "open", "retrieval")
-RETRIEVAL_MODES = ("bm25", "dense", "hybrid")
-EXTRACTORS = ("heuristic", "neural")
+RETRIEVAL_MODES = tuple(sorted(RETRIEVER_MODES))
 
 AssistantFactory = Callable[[Path, Settings], Any]
 
@@ -104,7 +105,7 @@ def default_factory(encoder: Any = None) -> AssistantFactory:
         from qa.assistant import Assistant
 
         extractor = None
-        if settings.extractor == "neural":
+        if settings.reading.extractor == "neural":
             extractor = _neural_reader(settings)
         return Assistant.open(path, settings=settings, encoder=encoder, extractor=extractor)
 
@@ -120,7 +121,7 @@ def _neural_reader(settings: Settings) -> Any:
     available = getattr(NeuralReader, "available", None)
     if callable(available) and not available():
         raise EvalError("no trained neural reader is installed (NeuralReader.available() is False)")
-    return NeuralReader(settings=settings)
+    return NeuralReader(max_answer_chars=settings.reading.max_answer_chars)
 
 
 def neural_available() -> str | None:
@@ -135,13 +136,13 @@ def neural_available() -> str | None:
 def plan_systems(cfg: RunConfig, settings: Settings) -> tuple[list[System], dict[str, str]]:
     """Return the systems to score and the baselines skipped (with reasons)."""
     skipped: dict[str, str] = {}
-    main_ext = cfg.extractor or settings.extractor
+    main_ext = cfg.extractor if cfg.extractor is not None else settings.reading.extractor
     if cfg.mode == "retrieval":
         modes = list(RETRIEVAL_MODES) if cfg.compare else [cfg.retrieval]
         return [System(None, r) for r in modes], skipped
     exts = [main_ext]
     if cfg.compare:
-        for ext in EXTRACTORS:
+        for ext in EXTRACTORS:  # the registry's names
             if ext == "neural" and (why := neural_available()):
                 skipped["neural"] = why
                 continue
@@ -172,7 +173,7 @@ def _run_system(
     doc_of: dict[str, str],
 ) -> list[dict[str, Any]]:
     questions = eval_set.questions
-    top_k = cfg.top_k or settings.top_k
+    top_k = cfg.top_k if cfg.top_k is not None else settings.retrieval.top_k
 
     def call(q: EvalQuestion) -> Any:
         if cfg.mode == "closed":
@@ -211,7 +212,7 @@ def run_eval(
     """Run the evaluation and write the run directory; returns the summary.
 
     The assistant runs with ``min_score = 0`` so that every question gets its
-    best answer and score; the product's threshold (``settings.min_score``)
+    best answer and score; the product's threshold (``settings.answering.min_score``)
     is then applied offline for the ``served`` metrics, which is exactly what
     the product would have answered.
     """
@@ -231,7 +232,7 @@ def run_eval(
         else out / ("index" if cfg.mode != "closed" else "closed-index")
     )
     doc_of = _doc_map(eval_set)
-    run_settings = dataclasses.replace(settings, min_score=0.0)
+    run_settings = settings.replace(min_score=0.0)
     ingest: dict[str, Any] = {}
     manifest: dict[str, Any] = {}
     results: dict[str, dict[str, Any]] = {}
@@ -240,7 +241,7 @@ def run_eval(
     for system in systems:
         sys_settings = run_settings
         if system.extractor:
-            sys_settings = dataclasses.replace(run_settings, extractor=system.extractor)
+            sys_settings = run_settings.replace(extractor=system.extractor)
         try:
             assistant = factory(index_dir, sys_settings)
             if system.extractor and cfg.mode != "retrieval":
@@ -274,7 +275,7 @@ def run_eval(
             results[name] = scoring.retrieval_metrics(rows)
         else:
             results[name] = scoring.answer_metrics(
-                rows, min_score=settings.min_score, seed=cfg.seed, max_risk=cfg.max_risk
+                rows, min_score=settings.answering.min_score, seed=cfg.seed, max_risk=cfg.max_risk
             )
             curves[name] = ([r["score"] for r in rows], [bool(r["correct"]) for r in rows])
         close = getattr(assistant, "close", None)
@@ -288,7 +289,9 @@ def run_eval(
         plots.append("recall_at_k.png")
     else:
         report.plot_risk_coverage(out / "risk_coverage.png", curves, title)
-        report.plot_score_histograms(out / "score_hist.png", curves, title, settings.min_score)
+        report.plot_score_histograms(
+            out / "score_hist.png", curves, title, settings.answering.min_score
+        )
         plots += ["risk_coverage.png", "score_hist.png"]
     table = report.markdown_table(cfg.mode, results)
     command = f"`{cfg.command}`\n\n" if cfg.command else ""
@@ -312,8 +315,8 @@ def run_eval(
         "settings": dataclasses.asdict(settings),
         "run": {
             "assistant_min_score": 0.0,
-            "served_threshold": settings.min_score,
-            "top_k": cfg.top_k or settings.top_k,
+            "served_threshold": settings.answering.min_score,
+            "top_k": cfg.top_k if cfg.top_k is not None else settings.retrieval.top_k,
             "retrieve_k": cfg.retrieve_k,
             "seed": cfg.seed,
             "max_risk": cfg.max_risk,

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from qa.eval import metrics as m
+from qa.common import metrics as m
 
 RECALL_KS = (1, 5, 10, 20)
 

@@ -1,4 +1,4 @@
-"""Tune ``Settings.retrieval_weight`` on held-out *training* passages (never on dev sets).
+"""Tune ``settings.answering.retrieval_weight`` on held-out *training* passages (never on dev sets).
 
 The held-out slice is the one the reader's training run kept aside (same data file,
 fraction and seed as ``qa train-reader``), so the reader has never seen these passages
@@ -17,7 +17,6 @@ Run::
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shutil
 import sys
@@ -26,10 +25,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.answering import compose
+from qa.answer.compose import compose
+from qa.common.metrics import max_exact, max_f1, risk_coverage
 from qa.eval.datasets import EvalDoc, EvalQuestion, EvalSet, iter_records
-from qa.eval.metrics import max_exact, max_f1, risk_coverage
-from qa.settings import Settings
+from qa.extract.registry import EXTRACTORS
+from qa.settings import AnsweringSettings, Settings
 
 
 def heldout_set(train_path: str, fraction: float, seed: int, limit: int | None) -> EvalSet:
@@ -79,7 +79,13 @@ def score_weights(
         hits = assistant.retrieve(q.question, k=top_k)
         spans = extractor.extract(q.question, hits)
         for w in weights:
-            a = compose(q.question, spans, hits, 0.0, extractor.name, retrieval_weight=w)
+            a = compose(
+                q.question,
+                spans,
+                hits,
+                extractor.name,
+                AnsweringSettings(min_score=0.0, retrieval_weight=w),
+            )
             per[w]["em"].append(max_exact(a.text, q.answers))
             per[w]["f1"].append(max_f1(a.text, q.answers))
             per[w]["s"].append(a.score)
@@ -110,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--distractor-index", default=None, help="copy this index as distractors")
     ap.add_argument("--work", required=True, help="folder for the tuning index")
     ap.add_argument("--weights", default="0,0.5,1,2,4")
-    ap.add_argument("--extractor", default="neural", choices=["neural", "heuristic"])
+    ap.add_argument("--extractor", default="neural", choices=list(EXTRACTORS))
     ap.add_argument("--out", default=None, help="write the result here as JSON")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
@@ -122,12 +128,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     index_dir = Path(args.work) / "index"
     if args.distractor_index and not index_dir.exists():
         shutil.copytree(args.distractor_index, index_dir)
-    settings = dataclasses.replace(Settings(), min_score=0.0, extractor=args.extractor)
+    settings = Settings().replace(min_score=0.0, extractor=args.extractor)
     assistant = default_factory()(index_dir, settings)
     t0 = time.perf_counter()
     report = assistant.add_records(iter_records(eval_set), origin="tune:heldout")
     ingest_s = time.perf_counter() - t0
-    rows = score_weights(assistant, eval_set, weights, settings.top_k, not args.quiet)
+    rows = score_weights(assistant, eval_set, weights, settings.retrieval.top_k, not args.quiet)
     best = max(rows, key=lambda r: (r["f1"], -r["retrieval_weight"]))
     result = {
         "train": args.train,
@@ -138,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "index_articles": assistant.info().articles,
         "ingest": {"added": len(report.added), "seconds": round(ingest_s, 1)},
         "extractor": assistant.extractor.name,
-        "top_k": settings.top_k,
+        "top_k": settings.retrieval.top_k,
         "rows": rows,
         "best_by_f1": best["retrieval_weight"],
     }

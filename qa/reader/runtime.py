@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,7 @@ class ReaderRuntime:
         self.config = config if config is not None else ReadConfig()
         self.calibration = calibration
         self.device = device
+        self.manifest: dict[str, Any] = {}
 
     def logits(self, enc: dict[str, Any], rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """Start/end logits for the windows ``rows`` of ``enc`` (one forward pass)."""
@@ -127,3 +129,40 @@ class ReaderRuntime:
             return "", 0, 0, 0.0
         sp = spans[0]
         return passage[sp.start : sp.end], sp.start, sp.end, self.score(sp)
+
+
+def load_runtime(
+    artifact_dir: str | Path,
+    *,
+    base_dir: str | Path | None = None,
+    device: str = "cpu",
+    n_best: int = 3,
+    batch_size: int = 64,
+    max_answer_chars: int | None = None,
+) -> ReaderRuntime:
+    """A :class:`ReaderRuntime` over a saved artifact, read as it was trained to read.
+
+    The window length, stride, longest answer and score calibration come from the
+    artifact's manifest (kept as ``runtime.manifest``).
+    """
+    from qa.reader.artifact import load_artifact
+
+    model, tokenizer, manifest = load_artifact(artifact_dir, base_dir=base_dir, device=device)
+    reading = manifest.get("reading", {})
+    cal = manifest.get("calibration", {})
+    runtime = ReaderRuntime(
+        model,
+        tokenizer,
+        ReadConfig(
+            max_length=int(reading.get("max_length", 256)),
+            stride=int(reading.get("stride", 128)),
+            n_best=n_best,
+            max_answer_tokens=int(reading.get("max_answer_tokens", 30)),
+            max_answer_chars=max_answer_chars,
+            batch_size=batch_size,
+        ),
+        calibration=(float(cal.get("a", 1.0)), float(cal.get("b", 0.0))),
+        device=device,
+    )
+    runtime.manifest = manifest
+    return runtime

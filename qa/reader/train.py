@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import signal
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa.hashing import cached_sha256_file
+from qa.common.basemodel import base_model_dir
+from qa.common.files import atomic_write_with
+from qa.common.hashing import cached_sha256_file
+from qa.reader.config import RESUME_KEYS, TrainConfig
 from qa.reader.data import (
     bucketed_batches,
     collate,
@@ -33,57 +35,8 @@ from qa.reader.data import (
     load_squad,
     split_heldout,
 )
-from qa.reader.model import base_model_dir, build_model, load_tokenizer
+from qa.reader.model import build_model, load_tokenizer
 from qa.reader.negatives import NegativeConfig, expand_training
-
-
-@dataclass
-class TrainConfig:
-    """Settings of a training run (recorded in checkpoints and the artifact manifest)."""
-
-    train_path: str
-    out_dir: str
-    epochs: float = 2.0
-    max_steps: int | None = None
-    batch_size: int = 16
-    max_length: int = 256
-    stride: int = 128
-    lr: float = 1e-4
-    warmup_steps: int = 200
-    weight_decay: float = 0.01
-    grad_clip: float = 1.0
-    seed: int = 13
-    batch_seed: int | None = None  # batch order (default: seed); the held-out split keeps seed
-    heldout_fraction: float = 0.02
-    heldout_max: int = 500
-    eval_every: int = 500
-    save_every: int = 100
-    keep_checkpoints: int = 2
-    bf16: bool = True
-    threads: int | None = None
-    resume: bool = True
-    max_train_examples: int | None = None
-    progress: bool = True
-    base_dir: str | None = field(default=None)
-    init_from: str | None = None  # start from a shipped artifact (fresh optimizer/schedule)
-    all_answers: bool = False  # one training example per distinct gold span
-    neg_same_article: float = 0.0  # share of questions that get a same-article negative
-    neg_retrieved: float = 0.0  # share of questions that get a BM25-retrieved negative
-    select_metric: str = "f1"  # held-out metric that picks best/: "f1" or "mixed_f1"
-
-
-RESUME_KEYS = (
-    "batch_size",
-    "max_length",
-    "stride",
-    "seed",
-    "batch_seed",
-    "heldout_fraction",
-    "train_path",
-    "all_answers",
-    "neg_same_article",
-    "neg_retrieved",
-)
 
 
 def _device() -> str:
@@ -173,9 +126,7 @@ class Trainer:
                 "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
             },
         }
-        tmp = path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, path)
+        atomic_write_with(path, lambda tmp: torch.save(state, tmp))
         for old in _checkpoints(self.out)[: -self.cfg.keep_checkpoints]:
             old.unlink(missing_ok=True)
         return path

@@ -26,7 +26,9 @@ def backend(tmp_path_factory):
     assistant = Assistant.open(
         tmp_path_factory.mktemp("chat-index"),
         encoder=HashingEncoder(),
-        settings=Settings(extractor="heuristic", min_score=0.0),  # fake encoder: low scores
+        settings=Settings().replace(
+            extractor="heuristic", min_score=0.0
+        ),  # fake encoder: low scores
     )
     report = assistant.add([SAMPLE_ARTICLE])
     assert report.added

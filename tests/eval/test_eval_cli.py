@@ -48,7 +48,7 @@ def test_squad_closed_cli(tmp_path):
     assert summary["dataset"]["sampling"] == {"limit": 4, "seed": 3}
     assert summary["dataset"]["questions_in_file"] == 7
     assert "eval squad" in summary["command"]
-    assert summary["settings"]["retrieval_weight"] == 2.5
+    assert summary["settings"]["answering"]["retrieval_weight"] == 2.5
 
 
 def test_jsonl_retrieval_cli(tmp_path):

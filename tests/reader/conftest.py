@@ -24,7 +24,7 @@ def make_tiny_base(dest: Path, seed: int = 0) -> Path:
     import torch
     from transformers import BertConfig, BertModel
 
-    from qa.reader.model import base_model_dir
+    from qa.common.basemodel import base_model_dir
 
     real = base_model_dir()
     dest.mkdir(parents=True, exist_ok=True)

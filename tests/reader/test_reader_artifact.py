@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from qa.common.basemodel import base_model_sha256
 from qa.reader.artifact import (
     ArtifactError,
     ArtifactMismatchError,
@@ -12,7 +13,7 @@ from qa.reader.artifact import (
     load_artifact,
     save_artifact,
 )
-from qa.reader.model import WORD_EMBEDDINGS, base_model_sha256, build_model
+from qa.reader.model import WORD_EMBEDDINGS, build_model
 
 
 def _trained_like(base):

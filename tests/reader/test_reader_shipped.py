@@ -4,9 +4,9 @@ import json
 
 import pytest
 
+from qa.common.basemodel import base_model_sha256
 from qa.extract.neural import NeuralReader
 from qa.reader.artifact import find_artifact, read_manifest
-from qa.reader.model import base_model_sha256
 
 SHIPPED = find_artifact()
 pytestmark = pytest.mark.skipif(SHIPPED is None, reason="no reader artifact shipped")

@@ -8,9 +8,10 @@ from click.testing import CliRunner
 
 from qa.extract.neural import NeuralReader
 from qa.reader.cli import train_reader_command
+from qa.reader.config import TrainConfig
 from qa.reader.data import bucketed_batches, featurize, load_squad
 from qa.reader.model import load_tokenizer
-from qa.reader.train import TrainConfig, train
+from qa.reader.train import train
 
 
 def _cfg(tiny_squad, base, out, **kw):

@@ -107,12 +107,17 @@ def put_article(conn: sqlite3.Connection, article: Article, chunks: Iterable[Chu
     )
 
 
-def delete_article(conn: sqlite3.Connection, article_id: str) -> list[int]:
-    """Delete an article; returns the ids of the chunks it had."""
-    ids = [
+def chunk_ids_of(conn: sqlite3.Connection, article_id: str) -> list[int]:
+    """Ids of the chunks an article has now."""
+    return [
         r[0]
         for r in conn.execute("SELECT chunk_id FROM chunks WHERE article_id = ?", (article_id,))
     ]
+
+
+def delete_article(conn: sqlite3.Connection, article_id: str) -> list[int]:
+    """Delete an article; returns the ids of the chunks it had."""
+    ids = chunk_ids_of(conn, article_id)
     conn.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
     conn.execute("DELETE FROM articles WHERE article_id = ?", (article_id,))
     return ids

@@ -7,11 +7,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fakes import HashingEncoder
+from fakes import HashingEncoder, StateHolder, add_articles
 
 from qa.index import Index, IndexState
-from qa.parsing import article_from_record
-from qa.retrieval import MODES, allowed_chunks, bm25_search, dense_search, fuse, retrieve
+from qa.ingest.chunking import chunking_signature
+from qa.ingest.parsing import article_from_record
+from qa.retrieve.base import MODES, allowed_chunks
+from qa.retrieve.hybrid import HybridRetriever, bm25_search, dense_search, fuse
 from qa.settings import Settings
 from qa.types import Article, Filters, Hit
 
@@ -78,8 +80,10 @@ FILLERS: list[dict[str, Any]] = [
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[IndexState, dict[str, Article]]:
     articles = [article_from_record(r, "test") for r in RECORDS]
-    index = Index.open(tmp_path_factory.mktemp("idx"), HashingEncoder(), S.chunking())
-    report = index.add(articles + [article_from_record(r, "filler") for r in FILLERS])
+    index = Index.open(
+        tmp_path_factory.mktemp("idx"), HashingEncoder(), chunking_signature(S.chunking)
+    )
+    report = add_articles(index, articles + [article_from_record(r, "filler") for r in FILLERS])
     assert len(report.added) == len(RECORDS) + len(FILLERS)
     by_key = {r["id"]: a for r, a in zip(RECORDS, articles, strict=True)}
     return index.state, by_key
@@ -100,17 +104,15 @@ def _articles_of(state: IndexState, ids: np.ndarray | list[int] | None) -> set[s
     return {state.chunks[int(i)].article_id for i in ids}
 
 
-def _retrieve(state: IndexState, question: str, k: int = 5, **kw) -> list[Hit]:  # noqa: ANN003
-    return retrieve(
-        state,
-        HashingEncoder(),
-        question,
-        k,
-        dense_k=S.dense_k,
-        bm25_k=S.bm25_k,
-        rrf_k=S.rrf_k,
-        **kw,
-    )
+def _retrieve(
+    state: IndexState,
+    question: str,
+    k: int = 5,
+    filters: Filters | None = None,
+    mode: str = "hybrid",
+) -> list[Hit]:
+    retriever = HybridRetriever(StateHolder(state), HashingEncoder(), S.retrieval, mode)
+    return retriever.retrieve(question, k, filters)
 
 
 # --------------------------------------------------------------------- fuse
@@ -281,22 +283,15 @@ def test_hybrid_lifts_rare_name_above_its_dense_rank(state: IndexState, arts) ->
     assert hybrid[rank].bm25_score is not None
 
 
-def test_dense_mode_uses_precomputed_vector(state: IndexState, arts) -> None:  # noqa: ANN001
+def test_batch_encodes_questions_once(state: IndexState, arts) -> None:  # noqa: ANN001
     encoder = HashingEncoder()
-    vector = encoder.encode(["striker scored cup final"])
-    hits = retrieve(
-        state,
-        encoder,
-        "ignored text",
-        2,
-        dense_k=S.dense_k,
-        bm25_k=S.bm25_k,
-        rrf_k=S.rrf_k,
-        mode="dense",
-        query_vector=vector,
-    )
-    assert encoder.calls == 1  # only our own call: retrieve did not encode again
-    assert hits[0].article.article_id == arts["football"].article_id
+    retriever = HybridRetriever(StateHolder(state), encoder, S.retrieval, "dense")
+    batch = retriever.retrieve_batch(["striker scored cup final", "interest rates"], 2)
+    assert encoder.calls == 1  # one batch for both questions
+    assert batch[0][0].article.article_id == arts["football"].article_id
+    assert [h.chunk.chunk_id for h in batch[1]] == [
+        h.chunk.chunk_id for h in retriever.retrieve("interest rates", 2)
+    ]
 
 
 def test_k_larger_than_index(state: IndexState) -> None:
@@ -310,11 +305,8 @@ def test_unknown_mode(state: IndexState) -> None:
 
 
 def test_empty_index_gives_no_hits(tmp_path: Path) -> None:
-    index = Index.open(tmp_path / "empty", HashingEncoder(), S.chunking())
+    index = Index.open(tmp_path / "empty", HashingEncoder(), chunking_signature(S.chunking))
     for mode in MODES:
         assert (
-            retrieve(
-                index.state, HashingEncoder(), "rates", 5, dense_k=5, bm25_k=5, rrf_k=60, mode=mode
-            )
-            == []
+            HybridRetriever(index, HashingEncoder(), S.retrieval, mode).retrieve("rates", 5) == []
         )

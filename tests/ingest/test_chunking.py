@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.chunking import (
+from qa.ingest.chunking import (
     chunk_article,
     chunk_id,
     chunk_spans,
@@ -19,12 +19,12 @@ from qa.chunking import (
     iter_chunks,
     sentence_spans,
 )
-from qa.parsing import article_from_record, body_start
+from qa.ingest.parsing import article_from_record, body_start
 from qa.settings import Settings
 from qa.types import Article, Chunk
 
 SETTINGS = Settings()
-MAX, OVERLAP = SETTINGS.chunk_max_tokens, SETTINGS.chunk_overlap_tokens
+MAX, OVERLAP = SETTINGS.chunking.max_tokens, SETTINGS.chunking.overlap_tokens
 SAMPLE = Path(__file__).resolve().parents[2] / "qa" / "sample" / "000_6c212dc43d020d0e.txt"
 BBC = (
     Path(__file__).resolve().parents[3]

@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from qa.hashing import cached_sha256_file, sha256_file
+from qa.common.hashing import cached_sha256_file, sha256_file
 
 
 def test_sha256_file_matches_hashlib_across_blocks(tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ import pytest
 from fakes import HashingEncoder
 
 from qa import Assistant, Filters, Settings
-from qa.assistant import make_extractor
+from qa.extract.registry import make_extractor
+from qa.settings import ReadingSettings
 
 SAMPLE_Q = "Who is Japan's counterpart in the dialogue?"
 
@@ -85,7 +86,7 @@ def test_open_is_cheap_and_models_lazy(tmp_path: Path) -> None:
 def test_add_update_delete_roundtrip(tmp_path: Path) -> None:
     enc = HashingEncoder()
     assistant = Assistant.open(
-        tmp_path / "ix", encoder=enc, settings=Settings(extractor="heuristic")
+        tmp_path / "ix", encoder=enc, settings=Settings().replace(extractor="heuristic")
     )
     folder = tmp_path / "in"
     folder.mkdir()
@@ -116,19 +117,11 @@ def test_add_update_delete_roundtrip(tmp_path: Path) -> None:
     assert reopened.info().articles == 1
 
 
-def test_make_extractor_names() -> None:
-    enc = HashingEncoder()
-    assert make_extractor("heuristic", enc).name == "heuristic"
-    assert make_extractor("auto", enc).name in ("heuristic", "neural")
-    with pytest.raises(ValueError):
-        make_extractor("magic", enc)
-
-
 def test_follow_up_style_questions(sample_assistant) -> None:
     heuristic = Assistant.open(
         sample_assistant.path,
         encoder=sample_assistant.encoder,
-        settings=Settings(extractor="heuristic"),
+        settings=Settings().replace(extractor="heuristic"),
     )
     # the object of "build on", not the nearby "Seoul"
     assert "outcome" in (heuristic.ask("What did Funakoshi hope to build on?").text or "")
@@ -138,10 +131,10 @@ def test_follow_up_style_questions(sample_assistant) -> None:
 
 def test_heuristic_cache_is_keyed_by_text_not_only_chunk_id(sample_assistant) -> None:
     """Hits built outside an index (closed-book reading) may all share chunk id 0."""
-    from qa.parsing import article_from_record
+    from qa.ingest.parsing import article_from_record
     from qa.types import Chunk, Hit
 
-    heuristic = make_extractor("heuristic", sample_assistant.encoder)
+    heuristic = make_extractor("heuristic", sample_assistant.encoder, ReadingSettings())
     answers = []
     for name in ("Maria Lopez", "John Smith"):
         text = f"The new mayor of the town is {name}, officials said on Monday."

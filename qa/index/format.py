@@ -9,20 +9,15 @@ chunking, package version). Anything that does not match gives an
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from embeddings.vector_index import VectorIndex, VectorIndexError
-from qa import store
-from qa.hashing import sha256_file
-from qa.types import Article, Chunk
+from qa.common.hashing import sha256_file
+from qa.index import store
+from qa.index.state import IndexState
 
 FORMAT = "newsqa-index"
 FORMAT_VERSION = 1
@@ -41,50 +36,6 @@ def package_version() -> str:
         return version("newsqa")
     except Exception:  # pragma: no cover - running from a source tree
         return "0+unknown"
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory's entries (after ``os.replace`` into it) to disk."""
-    fd = os.open(str(path), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@dataclass
-class IndexState:
-    """One generation, loaded in memory. Replaced whole on every write."""
-
-    generation: int
-    articles: dict[str, Article]
-    chunks: dict[int, Chunk]
-    vectors: VectorIndex
-    by_hash: dict[str, str] = field(default_factory=dict)
-    _bm25: Any = None
-    _bm25_ids: np.ndarray | None = None
-    _bm25_lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def bm25(self) -> tuple[Any, np.ndarray]:
-        """The BM25 model over chunk texts (built on first use) and its doc->chunk ids."""
-        with self._bm25_lock:
-            if self._bm25 is None:
-                import bm25s
-
-                ids = np.array(sorted(self.chunks), dtype=np.int64)
-                texts = [
-                    f"{self.articles[self.chunks[i].article_id].title}\n{self.chunks[i].text}"
-                    for i in ids
-                ]
-                model = bm25s.BM25()
-                if texts:
-                    model.index(
-                        bm25s.tokenize(texts, stopwords="en", show_progress=False),
-                        show_progress=False,
-                    )
-                self._bm25, self._bm25_ids = model, ids
-        assert self._bm25_ids is not None
-        return self._bm25, self._bm25_ids
 
 
 def read_manifest(

@@ -10,7 +10,7 @@ import string
 
 import pytest
 
-from qa.eval import metrics as m
+from qa.common import metrics as m
 
 
 # --- Reference: the official evaluate-v1.1.py / evaluate-v2.0.py functions, verbatim logic ---

@@ -1,4 +1,6 @@
-"""Evaluation metrics: SQuAD answer scoring, retrieval recall, abstention, latency.
+"""Metrics shared by evaluation and reader training.
+
+SQuAD answer scoring, retrieval recall, abstention, risk-coverage, latency.
 
 The answer metrics follow the official evaluation scripts of SQuAD v1.1 and
 SQuAD 2.0 (``evaluate-v1.1.py`` / ``evaluate-v2.0.py`` from
@@ -11,6 +13,7 @@ prediction is then correct.
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import random
@@ -21,16 +24,24 @@ from dataclasses import dataclass
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCT = frozenset(string.punctuation)
+_TYPOGRAPHIC = _PUNCT | {"“", "”", "‘", "’", "—", "–"}
 
 
-def normalize_answer(text: str) -> str:
+def normalize_answer(text: str, *, typographic: bool = False) -> str:
     """Normalise an answer exactly as the official SQuAD scripts do.
 
     Lower case, remove ASCII punctuation, remove the articles a/an/the and
     collapse whitespace (in that order, as in the official script).
+
+    Args:
+        text: The answer.
+        typographic: Also remove curly quotes and dashes (how the assistant
+            groups equal answers from news text; the metrics keep the official
+            ASCII-only rule).
     """
     text = text.lower()
-    text = "".join(ch for ch in text if ch not in _PUNCT)
+    punct = _TYPOGRAPHIC if typographic else _PUNCT
+    text = "".join(ch for ch in text if ch not in punct)
     text = _ARTICLES.sub(" ", text)
     return " ".join(text.split())
 
@@ -99,6 +110,19 @@ def contains_answer(passage: str, golds: Sequence[str]) -> bool:
         if needle and f" {needle} " in hay:
             return True
     return False
+
+
+def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
+    """Probability that a random positive outscores a random negative (ties count half)."""
+    if not pos or not neg:
+        return float("nan")
+    p = sorted(pos)
+    wins = 0.0
+    for x in neg:
+        below = bisect.bisect_left(p, x)
+        above_eq = bisect.bisect_right(p, x)
+        wins += (len(p) - above_eq) + 0.5 * (above_eq - below)
+    return wins / (len(p) * len(neg))
 
 
 # ---------------------------------------------------------------------------

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answering import compose, normalise, prior, specific_terms, support
-from qa.parsing import article_from_record
+from qa.answer.compose import compose, normalise, prior, support
+from qa.common.question import specific_terms
+from qa.ingest.parsing import article_from_record
+from qa.settings import AnsweringSettings
 from qa.types import Chunk, Hit, Span
 
 
@@ -39,7 +41,9 @@ def test_compose_merges_duplicates_and_cites_each_article() -> None:
         span_of(two, "Ana Lee", 0.5),
         span_of(one, "Monday", 0.55),
     ]
-    answer = compose("Who is the minister?", spans, [one, two], 0.35, "test")
+    answer = compose(
+        "Who is the minister?", spans, [one, two], "test", AnsweringSettings(retrieval_weight=0.0)
+    )
     assert answer.text == "Ana Lee"
     assert len(answer.citations) == 2
     assert {c.article_id for c in answer.citations} == {
@@ -56,7 +60,13 @@ def test_compose_abstains_below_threshold_and_offers_related() -> None:
     hit = make_hit("England won the final against Australia in Sydney.")
     spans = [span_of(hit, "England", 0.9)]
     # "2022" and "FIFA" are nowhere in the article: 0.9 * 0.3 * 0.55 < 0.35
-    answer = compose("Who won the 2022 FIFA World Cup?", spans, [hit], 0.35, "test")
+    answer = compose(
+        "Who won the 2022 FIFA World Cup?",
+        spans,
+        [hit],
+        "test",
+        AnsweringSettings(retrieval_weight=0.0),
+    )
     assert answer.text is None and not answer.citations
     assert answer.related and answer.related[0].quote == hit.chunk.text
     assert 0.0 <= answer.score < 0.35
@@ -72,9 +82,16 @@ def test_retrieval_weight_lets_the_better_retrieved_passage_win() -> None:
     spans = [span_of(strong, "Ana Lee", 0.60), span_of(weak, "Bo Chan", 0.64)]
     hits = [strong, weak]
     # Without the retrieval score the reader's slightly higher score wins ...
-    assert compose("Who is the minister?", spans, hits, 0.35, "t").text == "Bo Chan"
+    assert (
+        compose(
+            "Who is the minister?", spans, hits, "t", AnsweringSettings(retrieval_weight=0.0)
+        ).text
+        == "Bo Chan"
+    )
     # ... with it, 0.64 * 0.5 ** 1 = 0.32 loses to 0.60 * 1.0.
-    answer = compose("Who is the minister?", spans, hits, 0.35, "t", retrieval_weight=1.0)
+    answer = compose(
+        "Who is the minister?", spans, hits, "t", AnsweringSettings(retrieval_weight=1.0)
+    )
     assert answer.text == "Ana Lee"
     assert answer.score == pytest.approx(0.60)
 

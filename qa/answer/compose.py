@@ -1,39 +1,23 @@
-"""Turn extractor spans into one :class:`~qa.types.Answer` with citations."""
+"""Answer composition: extractor spans -> one scored, cited :class:`~qa.types.Answer`.
+
+Every factor of an answer's score is applied here, once.
+"""
 
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import replace
 
+from qa.common.metrics import normalize_answer
+from qa.common.question import specific_terms
+from qa.settings import AnsweringSettings
 from qa.types import Answer, Article, Citation, Hit, Span
-
-NOT_FOUND = "not found in the articles"
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"}
 
 
 def normalise(text: str) -> str:
-    """SQuAD-style normalisation: lower case, no punctuation or articles, single spaces."""
-    text = "".join(ch for ch in text.lower() if ch not in _PUNCT)
-    return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-_TERM = re.compile(r"[A-Za-z0-9][\w-]*")
-
-
-def specific_terms(question: str) -> frozenset[str]:
-    """Numbers and capitalised names in the question (not its first word), lower-cased.
-
-    "Who won the 2022 FIFA World Cup?" gives {"2022", "fifa", "world", "cup"}.
-    """
-    words = _TERM.findall(question)
-    return frozenset(
-        w.lower()
-        for i, w in enumerate(words)
-        if any(c.isdigit() for c in w) or (i > 0 and w[0].isupper() and len(w) > 1)
-    )
+    """The key under which equal answers merge (SQuAD rules plus typographic marks)."""
+    return normalize_answer(text, typographic=True)
 
 
 def support(terms: frozenset[str], article: Article) -> float:
@@ -94,10 +78,9 @@ def compose(
     question: str,
     spans: Sequence[Span],
     hits: Sequence[Hit],
-    min_score: float,
     extractor: str,
+    settings: AnsweringSettings | None = None,
     related: int = 3,
-    retrieval_weight: float = 0.0,
 ) -> Answer:
     """Merge duplicate spans, pick the best answer, cite every supporting passage.
 
@@ -111,6 +94,8 @@ def compose(
     numbers and names that its article never mentions lower it) times
     ``hit.score ** retrieval_weight`` (the retriever's confidence in its passage).
     """
+    settings = settings if settings is not None else AnsweringSettings()
+    min_score, retrieval_weight = settings.min_score, settings.retrieval_weight
     terms = specific_terms(question)
     factors: dict[str, float] = {}
     for span in spans:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.parsing import (
+from qa.ingest.parsing import (
     InputError,
     article_from_record,
     body_start,

@@ -1,4 +1,4 @@
-"""Follow-up resolution in qa.conversation, against a scripted fake assistant."""
+"""Follow-up resolution in qa.answer.conversation, against a scripted fake assistant."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from qa.conversation import (
+from qa.answer.conversation import (
     Conversation,
     Focus,
     find_pronouns,

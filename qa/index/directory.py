@@ -1,8 +1,11 @@
 """The on-disk index: a self-describing directory, written atomically.
 
+Writing is the ingest pipeline's job (:mod:`qa.ingest.pipeline`): it takes
+:meth:`Index.writer`, decides what changed, embeds, and calls :meth:`Index.commit`.
+
 Layout::
 
-    DIR/manifest.json          the commit point (replaced atomically; see qa.index_format)
+    DIR/manifest.json          the commit point (replaced atomically; see qa.index.format)
     DIR/gen-000007/store.sqlite   articles and chunks (SQLite)
     DIR/gen-000007/vectors.faiss  chunk vectors keyed by chunk id (FAISS)
     DIR/.lock                  writer lock
@@ -20,7 +23,7 @@ import fcntl
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,27 +32,18 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.vector_index import VectorIndex
-from qa import store
-from qa.chunking import chunk_article, embedding_text
-from qa.index_format import (
+from qa.common.files import atomic_write_text, fsync_dir, fsync_file
+from qa.index import store
+from qa.index.format import (
     FORMAT_VERSION,
     MANIFEST,
     IndexFormatError,
-    IndexState,
     build_manifest,
-    fsync_dir,
     read_generation,
     read_manifest,
 )
-from qa.types import Article, Chunk, IngestReport, Rejection
-
-__all__ = [
-    "MANIFEST",
-    "Index",
-    "IndexFormatError",
-    "IndexInfo",
-    "IndexState",
-]
+from qa.index.state import IndexState
+from qa.types import Article, Chunk
 
 
 @dataclass(frozen=True)
@@ -117,7 +111,12 @@ class Index:
 
     # ---------------------------------------------------------------- write
     @contextlib.contextmanager
-    def _writer(self) -> Iterator[None]:
+    def writer(self) -> Iterator[IndexState]:
+        """Hold the writer lock (``DIR/.lock``) and yield the current state.
+
+        Reloads first if another process committed meanwhile, so what the caller
+        reads (to skip unchanged articles) is what it will write on top of.
+        """
         self.path.mkdir(parents=True, exist_ok=True)
         with open(self.path / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -129,87 +128,33 @@ class Index:
                     )
                     if on_disk != self.state.generation:
                         self._load(manifest_path)  # another process wrote meanwhile
-                yield
+                yield self.state
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def add(
-        self,
-        articles: Sequence[Article],
-        rejected: Sequence[Rejection] = (),
-        batch_size: int = 64,
-        progress: Callable[[int], None] | None = None,
-    ) -> IngestReport:
-        """Add or update articles (embedding new chunks) and commit a new generation.
-
-        Args:
-            articles: Parsed articles; unchanged ones are skipped.
-            rejected: Rejections from parsing, passed through to the report.
-            batch_size: Encoder batch size.
-            progress: Called with the number of chunks embedded after each batch.
-
-        """
-        with self._writer():
-            state = self.state
-            added: list[str] = []
-            updated: list[str] = []
-            unchanged: list[str] = []
-            fresh: dict[str, Article] = {}
-            for article in articles:
-                current = state.articles.get(article.article_id)
-                pending = fresh.get(article.article_id)
-                if pending is not None and pending.content_hash == article.content_hash:
-                    continue
-                if (current is not None and current.content_hash == article.content_hash) or (
-                    current is None and article.content_hash in state.by_hash
-                ):
-                    unchanged.append(article.article_id)
-                    continue
-                (updated if current is not None else added).append(article.article_id)
-                fresh[article.article_id] = article
-            if fresh:
-                new_chunks = [
-                    c for a in fresh.values() for c in chunk_article(a, **self._chunk_args())
-                ]
-                texts = [embedding_text(fresh[c.article_id], c) for c in new_chunks]
-                vectors = np.zeros((len(texts), self.encoder.dimension), dtype=np.float32)
-                for lo in range(0, len(texts), batch_size):
-                    vectors[lo : lo + batch_size] = self.encoder.encode(
-                        texts[lo : lo + batch_size], batch_size
-                    )
-                    if progress is not None:
-                        progress(min(batch_size, len(texts) - lo))
-                self._commit(
-                    fresh=list(fresh.values()), chunks=new_chunks, vectors=vectors, deleted=[]
-                )
-            return IngestReport(
-                tuple(dict.fromkeys(added)),
-                tuple(dict.fromkeys(updated)),
-                tuple(dict.fromkeys(unchanged)),
-                tuple(rejected),
-            )
-
     def delete(self, article_ids: Sequence[str]) -> list[str]:
         """Delete articles by id; returns those that existed."""
-        with self._writer():
+        with self.writer():
             present = [a for a in article_ids if a in self.state.articles]
             if present:
-                self._commit(fresh=[], chunks=[], vectors=None, deleted=present)
+                self.commit(fresh=[], chunks=[], vectors=None, deleted=present)
             return present
 
-    def _chunk_args(self) -> dict[str, int]:
-        return {
-            "max_tokens": self.chunking["chunk_max_tokens"],
-            "overlap_tokens": self.chunking["chunk_overlap_tokens"],
-        }
-
-    def _commit(
+    def commit(
         self,
         fresh: list[Article],
         chunks: list[Chunk],
         vectors: np.ndarray | None,
         deleted: list[str],
     ) -> None:
+        """Write a new generation and switch to it.
+
+        ``fresh`` articles (replacing any old version and its chunks) come with
+        their ``chunks`` and ``vectors``; ``deleted`` articles are removed. Call it
+        inside :meth:`writer`. The new generation is complete on disk before
+        ``manifest.json`` is replaced (the commit point); readers keep the old
+        :class:`IndexState` until the switch.
+        """
         old = self.state
         generation = old.generation + 1
         name = f"gen-{generation:06d}"
@@ -231,13 +176,7 @@ class Index:
                 for chunk in chunks:
                     by_article.setdefault(chunk.article_id, []).append(chunk)
                 for article in fresh:
-                    removed_ids.extend(
-                        r[0]
-                        for r in conn.execute(
-                            "SELECT chunk_id FROM chunks WHERE article_id = ?",
-                            (article.article_id,),
-                        )
-                    )
+                    removed_ids.extend(store.chunk_ids_of(conn, article.article_id))
                     store.put_article(conn, article, by_article.get(article.article_id, []))
             conn.execute("VACUUM")
         finally:
@@ -247,8 +186,8 @@ class Index:
         if vectors is not None and len(chunks):
             index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
         index.save(tmp_dir / "vectors.faiss")
-        with open(new_store, "rb") as handle:
-            os.fsync(handle.fileno())
+        fsync_file(tmp_dir / "vectors.faiss")
+        fsync_file(new_store)
         fsync_dir(tmp_dir)
         final_dir = self.path / name
         if final_dir.exists():
@@ -266,12 +205,7 @@ class Index:
         for chunk in chunks:
             chunk_map[chunk.chunk_id] = chunk
         manifest = self._manifest(generation, final_dir, len(articles), len(chunk_map))
-        tmp_manifest = self.path / f"{MANIFEST}.tmp-{os.getpid()}"
-        tmp_manifest.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        with open(tmp_manifest, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp_manifest, self.path / MANIFEST)  # <- the commit point
-        fsync_dir(self.path)
+        atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
         self.manifest = manifest
         self.state = IndexState(
             generation,

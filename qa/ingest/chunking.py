@@ -12,11 +12,22 @@ import hashlib
 import re
 from collections.abc import Iterator
 
-from qa.parsing import body_start
+from qa.ingest.parsing import body_start
+from qa.settings import ChunkingSettings
 from qa.types import Article, Chunk
 
 # Bump when the chunking algorithm changes: indexes built by another version are refused.
 CHUNKER_VERSION = 1
+
+
+def chunking_signature(settings: ChunkingSettings) -> dict[str, int]:
+    """What decides chunk boundaries, as recorded in (and checked against) the manifest."""
+    return {
+        "chunker_version": CHUNKER_VERSION,
+        "chunk_max_tokens": settings.max_tokens,
+        "chunk_overlap_tokens": settings.overlap_tokens,
+    }
+
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _ABBREVIATIONS = frozenset(

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from qa.common.question import find_pronouns, is_follow_up, resolve_pronouns
 from qa.types import Answer, Filters
 
 __all__ = [
@@ -49,34 +50,8 @@ class Asker(Protocol):
         ...
 
 
-# Pronouns that make a question depend on the previous turns.
-_PERSONAL = {"he", "him", "his", "she", "her", "hers", "himself", "herself"}
-_OTHER = {"they", "them", "their", "theirs", "it", "its", "themselves", "itself"}
-PRONOUNS = frozenset(_PERSONAL | _OTHER)
-_PRONOUN_RE = re.compile(r"\b(" + "|".join(sorted(PRONOUNS, key=len, reverse=True)) + r")\b", re.I)
-
-# Words after which "her" is an object pronoun, not a possessive ("told her about").
-_NOT_A_NOUN = frozenset(
-    re.findall(
-        r"\w+",
-        """a an the to and or but in on at about of for with from by as than that this these
-        those is was were are be been if when where why how what who whom which so then after
-        before during into over under again also""",
-    )
-)
-
 # Lower-case words allowed inside a name ("Bank of Korea", "Yoon Suk Yeol").
 _NAME_PARTICLES = frozenset(["of", "the", "de", "van", "von", "der", "al", "bin", "da", "and", "-"])
-
-
-def find_pronouns(question: str) -> list[str]:
-    """Return the pronouns in ``question``, lower-cased, in order of appearance."""
-    return [m.group(1).lower() for m in _PRONOUN_RE.finditer(question)]
-
-
-def is_follow_up(question: str) -> bool:
-    """Whether ``question`` refers back to earlier turns (it holds a pronoun)."""
-    return bool(_PRONOUN_RE.search(question))
 
 
 def looks_like_name(text: str | None) -> bool:
@@ -96,38 +71,6 @@ def looks_like_name(text: str | None) -> bool:
     if not words[0][:1].isupper():
         return False
     return all(w[:1].isupper() or w.lower() in _NAME_PARTICLES for w in words)
-
-
-def _possessive(name: str) -> str:
-    return name + ("'" if name.endswith("s") else "'s")
-
-
-def resolve_pronouns(question: str, entity: str | None) -> str:
-    """Rewrite personal pronouns in ``question`` to ``entity``.
-
-    ``he/him/she/himself/herself`` become the entity, ``his/hers`` its
-    possessive, ``her`` the possessive before a noun and the entity otherwise.
-    ``it`` and ``they`` are never rewritten. With no entity the question is
-    returned unchanged.
-    """
-    if not entity:
-        return question
-    entity = entity.strip()
-
-    def substitute(match: re.Match[str]) -> str:
-        word = match.group(1).lower()
-        if word not in _PERSONAL:
-            return match.group(0)
-        if word in ("his", "hers"):
-            return _possessive(entity)
-        if word == "her":
-            rest = question[match.end() :]
-            nxt = re.match(r"\s+([A-Za-z][\w'-]*)", rest)
-            if nxt and nxt.group(1).lower() not in _NOT_A_NOUN:
-                return _possessive(entity)
-        return entity
-
-    return _PRONOUN_RE.sub(substitute, question)
 
 
 @dataclass(frozen=True)

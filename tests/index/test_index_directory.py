@@ -11,13 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import HashingEncoder
+from fakes import add_articles as add
 
 from embeddings.vector_index import brute_force_search
 from qa.index import MANIFEST, Index, IndexFormatError
-from qa.parsing import article_from_record
+from qa.ingest.chunking import chunking_signature
+from qa.ingest.parsing import article_from_record
 from qa.settings import Settings
 
-CHUNKING = Settings().chunking()
+CHUNKING = chunking_signature(Settings().chunking)
 
 
 def make_articles(n: int, prefix: str = "a") -> list:
@@ -44,7 +46,7 @@ def open_index(path: Path, encoder=None) -> Index:
 
 def test_add_persist_and_reopen_identical(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    report = index.add(make_articles(12))
+    report = add(index, make_articles(12))
     assert len(report.added) == 12 and not report.updated and not report.unchanged
     reopened = open_index(tmp_path / "ix")
     assert reopened.state.articles == index.state.articles
@@ -60,7 +62,7 @@ def test_add_persist_and_reopen_identical(tmp_path: Path) -> None:
 
 def test_faiss_matches_brute_force_on_stored_vectors(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(30))
+    add(index, make_articles(30))
     ids = index.state.vectors.ids()
     vectors = index.state.vectors.reconstruct(ids)
     queries = HashingEncoder().encode(["mayor budget", "residents welcomed", "council town 7"])
@@ -78,16 +80,16 @@ def test_faiss_matches_brute_force_on_stored_vectors(tmp_path: Path) -> None:
 
 def test_reingest_unchanged_is_noop(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(5))
+    add(index, make_articles(5))
     generation = index.state.generation
-    report = index.add(make_articles(5))
+    report = add(index, make_articles(5))
     assert len(report.unchanged) == 5 and not report.added and not report.updated
     assert index.state.generation == generation
 
 
 def test_updated_article_replaces_old_chunks(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(3))
+    add(index, make_articles(3))
     old_ids = {
         c.chunk_id
         for c in index.state.chunks.values()
@@ -101,7 +103,7 @@ def test_updated_article_replaces_old_chunks(tmp_path: Path) -> None:
         },
         "test",
     )
-    report = index.add([changed])
+    report = add(index, [changed])
     assert report.updated == (changed.article_id,)
     chunks = [c for c in index.state.chunks.values() if c.article_id == changed.article_id]
     assert chunks and all("flood" in c.text or "Story" in c.text for c in chunks)
@@ -115,7 +117,7 @@ def test_updated_article_replaces_old_chunks(tmp_path: Path) -> None:
 def test_delete(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
     articles = make_articles(4)
-    index.add(articles)
+    add(index, articles)
     assert index.delete([articles[0].article_id, "nope"]) == [articles[0].article_id]
     reopened = open_index(tmp_path / "ix")
     assert articles[0].article_id not in reopened.state.articles
@@ -125,7 +127,7 @@ def test_delete(tmp_path: Path) -> None:
 
 def test_manifest_describes_index(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(2))
+    add(index, make_articles(2))
     manifest = json.loads((tmp_path / "ix" / MANIFEST).read_text())
     assert manifest["format_version"] == 1
     assert manifest["model"] == "test/hashing-encoder"
@@ -138,7 +140,7 @@ def test_manifest_describes_index(tmp_path: Path) -> None:
 
 def test_mismatched_model_dimension_chunking_and_format(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(2))
+    add(index, make_articles(2))
     with pytest.raises(IndexFormatError, match="model"):
         Index.open(tmp_path / "ix", HashingEncoder(name="other/model"), CHUNKING)
     with pytest.raises(IndexFormatError, match="dimension"):
@@ -156,7 +158,7 @@ def test_mismatched_model_dimension_chunking_and_format(tmp_path: Path) -> None:
 @pytest.mark.parametrize("target", ["vectors", "store", "manifest"])
 def test_damaged_index_is_a_clear_error(tmp_path: Path, target: str) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(3))
+    add(index, make_articles(3))
     root = tmp_path / "ix"
     if target == "manifest":
         (root / MANIFEST).write_text("{not json")
@@ -180,7 +182,7 @@ def test_not_an_index_and_missing(tmp_path: Path) -> None:
 
 def test_failed_write_leaves_previous_generation(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
-    index.add(make_articles(3))
+    add(index, make_articles(3))
 
     class Boom(HashingEncoder):
         def encode(self, texts, batch_size=64):
@@ -188,7 +190,7 @@ def test_failed_write_leaves_previous_generation(tmp_path: Path) -> None:
 
     broken = Index.open(tmp_path / "ix", Boom(), CHUNKING)
     with pytest.raises(RuntimeError):
-        broken.add(make_articles(6, prefix="b"))
+        add(broken, make_articles(6, prefix="b"))
     reopened = open_index(tmp_path / "ix")
     assert len(reopened.state.articles) == 3
 
@@ -197,9 +199,12 @@ KILL_SCRIPT = r"""
 import sys, time
 sys.path.insert(0, {tests!r})
 from fakes import HashingEncoder
+from fakes import add_articles as add
 from qa.index import Index
+from qa.ingest.chunking import chunking_signature
+from qa.ingest.pipeline import IngestPipeline
 from qa.settings import Settings
-from qa.parsing import article_from_record
+from qa.ingest.parsing import article_from_record
 
 class Slow(HashingEncoder):
     def encode(self, texts, batch_size=64):
@@ -207,11 +212,11 @@ class Slow(HashingEncoder):
         time.sleep(0.05)
         return super().encode(texts, batch_size)
 
-index = Index.open({path!r}, Slow(), Settings().chunking())
+index = Index.open({path!r}, Slow(), chunking_signature(Settings().chunking))
 body = "Body of kill test article number %d. "
 arts = [article_from_record({{"id": f"k{{i}}", "text": body % i * 40}}, "t")
         for i in range(400)]
-index.add(arts, batch_size=4)
+IngestPipeline(index, index.encoder, Settings().replace(encode_batch_size=4)).add_articles(arts)
 print("finished", flush=True)
 """
 
@@ -220,7 +225,7 @@ print("finished", flush=True)
 def test_killed_ingest_leaves_previous_index_usable(tmp_path: Path, delay: float) -> None:
     root = tmp_path / "ix"
     index = open_index(root)
-    index.add(make_articles(5))
+    add(index, make_articles(5))
     before = dict(index.state.articles)
     script = KILL_SCRIPT.format(tests=str(Path(__file__).parents[1]), path=str(root))
     proc = subprocess.Popen(
@@ -239,7 +244,7 @@ def test_killed_ingest_leaves_previous_index_usable(tmp_path: Path, delay: float
     assert reopened.state.articles == before
     assert len(reopened.state.vectors) == len(reopened.state.chunks)
     # and the next write cleans up and works
-    reopened.add(make_articles(2, prefix="z"))
+    add(reopened, make_articles(2, prefix="z"))
     assert len(open_index(root).state.articles) == 7
     assert len([p for p in root.iterdir() if p.name.startswith("gen-")]) == 1
 
@@ -248,7 +253,7 @@ def test_killed_during_commit_at_any_point(tmp_path: Path, monkeypatch: pytest.M
     """Simulate a crash right before the manifest swap: old state must survive."""
     root = tmp_path / "ix"
     index = open_index(root)
-    index.add(make_articles(3))
+    add(index, make_articles(3))
     real_replace = os.replace
 
     def crash_on_manifest(src, dst):
@@ -258,7 +263,7 @@ def test_killed_during_commit_at_any_point(tmp_path: Path, monkeypatch: pytest.M
 
     monkeypatch.setattr(os, "replace", crash_on_manifest)
     with pytest.raises(KeyboardInterrupt):
-        index.add(make_articles(4, prefix="c"))
+        add(index, make_articles(4, prefix="c"))
     monkeypatch.setattr(os, "replace", real_replace)
     reopened = open_index(root)
     assert len(reopened.state.articles) == 3
@@ -267,6 +272,6 @@ def test_killed_during_commit_at_any_point(tmp_path: Path, monkeypatch: pytest.M
 def test_two_handles_see_each_others_writes(tmp_path: Path) -> None:
     first = open_index(tmp_path / "ix")
     second = open_index(tmp_path / "ix")
-    first.add(make_articles(2, prefix="p"))
-    second.add(make_articles(2, prefix="q"))  # reloads p's generation before writing
+    add(first, make_articles(2, prefix="p"))
+    add(second, make_articles(2, prefix="q"))  # reloads p's generation before writing
     assert len(open_index(tmp_path / "ix").state.articles) == 4

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from fakes import HashingEncoder
+from fakes import HashingEncoder, add_articles
 
-from qa.hashing import sha256_file
+from qa.common.hashing import sha256_file
 from qa.index import Index
-from qa.index_format import (
+from qa.index.format import (
     FORMAT_VERSION,
     MANIFEST,
     IndexFormatError,
@@ -18,23 +18,25 @@ from qa.index_format import (
     read_generation,
     read_manifest,
 )
-from qa.parsing import article_from_record
+from qa.ingest.chunking import chunking_signature
+from qa.ingest.parsing import article_from_record
 from qa.settings import Settings
 
-CHUNKING = Settings().chunking()
+CHUNKING = chunking_signature(Settings().chunking)
 
 
 def built_index(tmp_path: Path) -> tuple[Path, dict]:
     enc = HashingEncoder()
     index = Index.open(tmp_path / "ix", enc, CHUNKING)
-    index.add(
+    add_articles(
+        index,
         [
             article_from_record(
                 {"id": f"s{i}", "title": f"T{i}", "text": f"Story {i}. The mayor spoke on {i}."},
                 "test",
             )
             for i in range(3)
-        ]
+        ],
     )
     return tmp_path / "ix", json.loads((tmp_path / "ix" / MANIFEST).read_text())
 
