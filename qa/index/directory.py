@@ -48,13 +48,17 @@ from qa.types import Article, Chunk
 
 @dataclass(frozen=True)
 class IndexInfo:
-    """What an index holds, for ``qa info`` and the UI."""
+    """What an index holds, for ``qa info`` and the UI.
+
+    ``undated`` counts the articles whose date is unknown (``Article.date is None``).
+    """
 
     path: str
     articles: int
     chunks: int
     oldest_date: str | None
     newest_date: str | None
+    undated: int
     model: str
     dimension: int
     format_version: int
@@ -239,7 +243,7 @@ class Index:
 
     # ----------------------------------------------------------------- read
     def info(self) -> IndexInfo:
-        """Counts and dates of what the index holds."""
+        """Counts and dates of what the index holds, including how many are undated."""
         dates = sorted(a.date for a in self.state.articles.values() if a.date)
         return IndexInfo(
             path=str(self.path),
@@ -247,6 +251,7 @@ class Index:
             chunks=len(self.state.chunks),
             oldest_date=dates[0] if dates else None,
             newest_date=dates[-1] if dates else None,
+            undated=len(self.state.articles) - len(dates),
             model=self.encoder.name,
             dimension=self.encoder.dimension,
             format_version=FORMAT_VERSION,

@@ -13,28 +13,26 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import date as _date
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from qa.ingest.dates import (
+    complete_dateline,
+    date_from_fields,
+    date_from_url,
+    find_dateline,
+)
+from qa.ingest.dates import normalise_date as normalise_date
 from qa.types import Article, Rejection
 
 SUPPORTED = (".txt", ".md", ".json", ".jsonl", ".html", ".htm")
 
 _TEXT_FIELDS = ("text", "body", "content", "article", "story")
 _TITLE_FIELDS = ("title", "headline", "name")
-_DATE_FIELDS = ("date", "published", "published_at", "publish_date", "pubdate", "datetime")
 _SOURCE_FIELDS = ("source", "publisher", "site", "sitename", "outlet", "question_source")
 _URL_FIELDS = ("url", "link", "href")
 _ID_FIELDS = ("id", "article_id", "guid", "uid")
 
-# " date 2025-11-07 A senior ..." (the sample corpus's inline dateline)
-_DATELINE = re.compile(r"^\s*date:?\s+(\d{4}-\d{2}-\d{2})\b\s*", re.IGNORECASE)
-# "SEOUL, Nov. 7 (Yonhap) -- " (wire-service dateline)
-_WIRE_DATELINE = re.compile(
-    r"^\s*[A-Z][A-Z .,'-]{1,40}, [A-Z][a-z]{2,8}\.? \d{1,2} \(([^()]{2,40})\) -{1,2}\s*"
-)
 # "... past two years. (Yonhap)" (source credit at the very end)
 _CREDIT = re.compile(r"\(([A-Z][A-Za-z&.' -]{1,40})\)\s*$")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
@@ -51,24 +49,6 @@ def hash_text(*parts: str | None) -> str:
         digest.update((part if part is not None else "").encode("utf-8"))
         digest.update(b"\x1f")
     return digest.hexdigest()
-
-
-def normalise_date(value: Any) -> str | None:
-    """Turn a date-ish value into ``YYYY-MM-DD`` (``None`` if it cannot be read)."""
-    if value is None or value == "":
-        return None
-    text = str(value).strip()
-    match = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
-    try:
-        if match:
-            return _date(int(match[1]), int(match[2]), int(match[3])).isoformat()
-        from dateutil import parser as date_parser
-
-        # missing parts default to January 1st (not today's date)
-        default = datetime(2000, 1, 1)
-        return date_parser.parse(text, fuzzy=False, default=default).date().isoformat()
-    except (ValueError, OverflowError, TypeError):
-        return None
 
 
 def _first(record: Mapping[str, Any], names: Iterable[str]) -> Any:
@@ -94,24 +74,27 @@ def lead_sentence(text: str, limit: int = 200) -> str:
 
 
 def body_start(text: str) -> int:
-    """Offset where the article body starts (after an inline dateline, if any)."""
-    for pattern in (_DATELINE, _WIRE_DATELINE):
-        match = pattern.match(text)
-        if match:
-            return match.end()
+    """Offset where the article body starts.
+
+    That is just after an inline dateline (``date 2025-11-07``, ``SEOUL, Nov. 7
+    (Yonhap) --``; see :func:`qa.ingest.dates.find_dateline`), which may follow a
+    title line; without a dateline, after the leading whitespace.
+    """
+    dateline = find_dateline(text)
+    if dateline is not None:
+        return dateline.end
     return len(text) - len(text.lstrip())
 
 
 def infer_metadata(text: str) -> tuple[str | None, str | None]:
-    """Date and source found in the text itself (dateline, closing credit)."""
-    found_date: str | None = None
-    source: str | None = None
-    match = _DATELINE.match(text)
-    if match:
-        found_date = normalise_date(match[1])
-    wire = _WIRE_DATELINE.match(text)
-    if wire:
-        source = wire[1].strip()
+    """Date and source found in the text itself (dateline, closing credit).
+
+    The date is a dateline's date only when it has a year; a year-less one
+    ("Nov. 7") gives ``None`` here (see :func:`article_from_record`).
+    """
+    dateline = find_dateline(text)
+    found_date = dateline.date if dateline else None
+    source = dateline.source if dateline else None
     credit = _CREDIT.search(text[-80:])
     if credit and source is None:
         source = credit[1].strip()
@@ -137,6 +120,13 @@ def article_from_record(
 ) -> Article:
     """Build an :class:`Article` from a JSON-like record.
 
+    The date is, in order of precedence: the first readable date field (for an
+    HTML page, the date trafilatura found in its metadata), a dateline with a
+    year, a date in the URL path (``/2022/06/12/``), a year-less dateline ("Nov.
+    7") completed with the year of a full date in the first 600 characters of
+    the body; else ``None`` (undated). Unreadable, pre-1900 and future dates
+    (after today + 2 days) are ignored, never guessed.
+
     The id is derived from the record's identity: its ``id`` or ``url``, else
     ``key`` (e.g. the file path), else its title and date, else its text. The
     content hash covers title, text, date, source and url, so re-ingesting the
@@ -153,18 +143,25 @@ def article_from_record(
         raise InputError(f"missing text field (one of: {', '.join(_TEXT_FIELDS)})")
     if "\x00" in text:
         raise InputError("text contains NUL bytes (binary data?)")
-    inline_date, inline_source = infer_metadata(text)
+    dateline = find_dateline(text)
+    _, inline_source = infer_metadata(text)
     title_value = _first(record, _TITLE_FIELDS)
+    headline = text[: dateline.start].strip() if dateline else ""
     title = (
         str(title_value).strip()
         if title_value
-        else (_title_line(text) or lead_sentence(text[body_start(text) :]))
+        else (headline or _title_line(text) or lead_sentence(text[body_start(text) :]))
     )
-    date = normalise_date(_first(record, _DATE_FIELDS)) or inline_date
     source_value = _first(record, _SOURCE_FIELDS)
     source = str(source_value).strip() if source_value else inline_source
     url_value = _first(record, _URL_FIELDS)
     url = str(url_value).strip() if url_value else None
+    date = (
+        date_from_fields(record)
+        or (dateline.date if dateline else None)
+        or date_from_url(url)
+        or complete_dateline(dateline, text)
+    )
     rid = _first(record, _ID_FIELDS)
     if rid is not None:
         identity = f"id:{rid}"
@@ -214,7 +211,13 @@ def _read_text(path: Path, max_bytes: int) -> str:
 def _read_html(text: str, origin: str) -> dict[str, Any]:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(text, with_metadata=True, include_comments=False)
+    # no extensive date search: it turns a footer's "Copyright 2024" into 2024-01-01
+    doc = trafilatura.bare_extraction(
+        text,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+    )
     if doc is None:
         raise InputError("no article text found in the HTML page")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)

@@ -138,6 +138,23 @@ def test_manifest_describes_index(tmp_path: Path) -> None:
     assert not list((tmp_path / "ix").glob("**/*.pkl"))
 
 
+def test_info_counts_undated_articles(tmp_path: Path) -> None:
+    index = open_index(tmp_path / "ix")
+    dated = make_articles(1)
+    undated = [
+        article_from_record(
+            {"id": f"u{i}", "text": f"SEOUL, Nov. 7 (Yonhap) -- Story {i} has no year anywhere."},
+            "test",
+        )
+        for i in range(2)
+    ]
+    assert all(a.date is None for a in undated)
+    add(index, dated + undated)
+    info = open_index(tmp_path / "ix").info()
+    assert (info.articles, info.undated) == (3, 2)
+    assert info.oldest_date == info.newest_date == dated[0].date
+
+
 def test_mismatched_model_dimension_chunking_and_format(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
     add(index, make_articles(2))

@@ -517,3 +517,15 @@ def test_empty_json_list_is_rejected(tmp_path: Path) -> None:
 
 def test_partial_dates_do_not_depend_on_today() -> None:
     assert normalise_date("November 2025") == "2025-11-01"
+    # a missing year is never filled in (not 2000, not this year): the value is unreadable
+    assert normalise_date("Nov. 7") is None
+    assert normalise_date("7 November") is None
+    assert normalise_date("Feb 29") is None
+
+
+def test_wire_dateline_with_year_gives_the_date() -> None:
+    text = "WASHINGTON, March 3, 2024 (AP) — The Senate passed the bill. More follows."
+    assert infer_metadata(text) == ("2024-03-03", "AP")
+    assert text[body_start(text) :].startswith("The Senate passed")
+    article = article_from_record({"text": text}, "t")
+    assert (article.date, article.source, article.text) == ("2024-03-03", "AP", text)
