@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import threading
@@ -10,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoder import Encoder, SentenceEncoder
+from qa.answer.calibration import Calibrator
 from qa.answer.compose import compose
 from qa.common.question import clean_question
+from qa.common.when import question_scope
 from qa.extract.base import Extractor
 from qa.extract.registry import make_extractor
 from qa.index import Index, IndexInfo, package_version
@@ -19,7 +22,7 @@ from qa.ingest.chunking import chunking_signature
 from qa.ingest.pipeline import IngestPipeline
 from qa.retrieve import HybridRetriever, Retriever
 from qa.settings import Settings
-from qa.types import Answer, Article, Filters, Hit, IngestReport
+from qa.types import Answer, Article, Filters, Hit, IngestReport, TimeScope
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 
@@ -65,6 +68,8 @@ class Assistant:
         self.settings = settings
         self.encoder = encoder
         self._extractor = extractor
+        self._calibrator: Calibrator | None = None
+        self._calibrator_loaded = False
         self.retriever: Retriever = (
             retriever
             if retriever is not None
@@ -215,38 +220,127 @@ class Assistant:
             retriever = HybridRetriever(self._index, self.encoder, self.settings.retrieval, mode)
         return retriever.retrieve(clean_question(question), k, filters)
 
-    def answer_from_hits(self, question: str, hits: Sequence[Hit]) -> Answer:
+    @property
+    def calibrator(self) -> Calibrator | None:
+        """The answer calibrator of the extractor (``None``: scores are uncalibrated).
+
+        Raises:
+            CalibratorError: If the shipped calibrator was fitted for other weights.
+        """
+        if not self._calibrator_loaded:
+            extractor = self.extractor
+            with self._lock:
+                found = (
+                    extractor.calibrator_file() if self.settings.answering.use_calibrator else None
+                )
+                if found is not None:
+                    path, sha = found
+                    self._calibrator = Calibrator.load(path, reader_sha256=sha)
+                self._calibrator_loaded = True
+        return self._calibrator
+
+    def answer_from_hits(
+        self, question: str, hits: Sequence[Hit], scope: TimeScope | None = None
+    ) -> Answer:
         """Extract and compose an answer from given passages (no retrieval)."""
         extractor = self.extractor
         spans = extractor.extract(question, hits)
-        return compose(question, spans, hits, extractor.name, self.settings.answering)
+        return compose(
+            question,
+            spans,
+            hits,
+            extractor.name,
+            self.settings.answering,
+            self.calibrator,
+            scope,
+        )
 
     def ask(
-        self, question: str, *, top_k: int | None = None, filters: Filters | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: str | dt.date | None = None,
     ) -> Answer:
         """Answer ``question`` from the loaded articles.
+
+        Args:
+            question: The question.
+            top_k: Passages to read (default ``settings.retrieval.top_k``).
+            filters: Date, source or article filters.
+            as_of: Answer as a reader on that day would: articles dated after it are
+                ignored (undated ones are kept), and "last month" or "who is now"
+                are read relative to it. Default: today.
 
         Returns:
             An :class:`Answer` whose ``text`` is the exact span (or ``None`` when
             the articles do not hold an answer) with citations.
 
         Raises:
-            ValueError: If the question is empty.
+            ValueError: If the question is empty or ``as_of`` is not a date.
 
         """
-        question = clean_question(question)
-        return self.answer_from_hits(question, self.retrieve(question, k=top_k, filters=filters))
+        return self.ask_batch([question], top_k=top_k, filters=filters, as_of=as_of)[0]
 
     def ask_batch(
-        self, questions: Sequence[str], *, top_k: int | None = None, filters: Filters | None = None
+        self,
+        questions: Sequence[str],
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: str | dt.date | None = None,
     ) -> list[Answer]:
         """Answer several questions (retrieved together: one batch of question vectors)."""
+        return [
+            self.answer_from_hits(question, hits, scope)
+            for question, hits, scope in self.passages_for(
+                questions, top_k=top_k, filters=filters, as_of=as_of
+            )
+        ]
+
+    def passages_for(
+        self,
+        questions: Sequence[str],
+        *,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        as_of: str | dt.date | None = None,
+    ) -> list[tuple[str, list[Hit], TimeScope | None]]:
+        """What :meth:`ask_batch` reads for each question: ``(question, hits, time scope)``.
+
+        The question is cleaned; the hits honour ``as_of`` and the question's time.
+        """
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
         k = top_k if top_k is not None else self.settings.retrieval.top_k
-        hits = self.retriever.retrieve_batch(cleaned, k, filters)
-        return [self.answer_from_hits(q, h) for q, h in zip(cleaned, hits, strict=True)]
+        day = _as_date(as_of) if as_of is not None else dt.date.today()
+        if as_of is not None:
+            cutoff = Filters(date_to=day.isoformat(), keep_undated=True)
+            filters = cutoff.narrowed(filters)
+        aware = self.settings.answering.time_aware
+        scopes = [question_scope(q, day) if aware else None for q in cleaned]
+        batches = self.retriever.retrieve_batch(cleaned, k, filters)
+        out: list[tuple[str, list[Hit], TimeScope | None]] = []
+        for question, hits, scope in zip(cleaned, batches, scopes, strict=True):
+            if scope is not None and (scope.date_from or scope.date_to):
+                # a period in the question: also read the best passages of that period
+                period = Filters(date_from=scope.date_from, date_to=scope.date_to)
+                seen = {h.chunk.chunk_id for h in hits}
+                extra = self.retriever.retrieve(question, k, period.narrowed(filters))
+                hits = [*hits, *(h for h in extra if h.chunk.chunk_id not in seen)]
+            out.append((question, hits, scope))
+        return out
+
+
+def _as_date(value: str | dt.date) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise ValueError(f"as_of must be a date as YYYY-MM-DD, got {value!r}") from exc
 
 
 _default: Assistant | None = None
@@ -264,6 +358,12 @@ def default_assistant() -> Assistant:
     return _default
 
 
-def ask(question: str, *, top_k: int | None = None, filters: Filters | None = None) -> Answer:
+def ask(
+    question: str,
+    *,
+    top_k: int | None = None,
+    filters: Filters | None = None,
+    as_of: str | dt.date | None = None,
+) -> Answer:
     """Answer ``question`` with the default assistant (see :func:`default_assistant`)."""
-    return default_assistant().ask(question, top_k=top_k, filters=filters)
+    return default_assistant().ask(question, top_k=top_k, filters=filters, as_of=as_of)

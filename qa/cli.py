@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from qa.answer.serialize import answer_json
+from qa.common.when import label_beside
 from qa.extract.registry import CHOICES
 from qa.settings import Settings
 from qa.types import Answer, Filters
@@ -30,11 +31,20 @@ def _index_option(required: bool = False) -> Any:
     )
 
 
-def _open(index: Path | None, create: bool = False, extractor: str | None = None) -> Any:
+def _open(
+    index: Path | None,
+    create: bool = False,
+    extractor: str | None = None,
+    min_confidence: float | None = None,
+) -> Any:
     from qa.assistant import Assistant
 
-    settings = Settings().replace(extractor=extractor) if extractor is not None else Settings()
-    return Assistant.open(index, settings=settings, create=create)
+    changes: dict[str, Any] = {}
+    if extractor is not None:
+        changes["extractor"] = extractor
+    if min_confidence is not None:
+        changes["min_score"] = min_confidence
+    return Assistant.open(index, settings=Settings().replace(**changes), create=create)
 
 
 def render_answer(answer: Answer) -> str:
@@ -47,7 +57,9 @@ def render_answer(answer: Answer) -> str:
                 f"({cite.date or 'undated'}, {cite.source or 'unknown source'})"
             )
         return "\n".join(lines)
-    lines = [f"{answer.text}    (confidence {answer.score:.2f})"]
+    verdict = "likely right" if answer.likely else "unsure"
+    when = f" ({label_beside(answer.when, answer.text or '')})" if answer.when else ""
+    lines = [f"{answer.text}{when}    ({verdict}, confidence {answer.score:.2f})"]
     for cite in answer.citations:
         lo, hi = cite.highlight
         passage = cite.passage[:lo] + "[[" + cite.passage[lo:hi] + "]]" + cite.passage[hi:]
@@ -56,6 +68,13 @@ def render_answer(answer: Answer) -> str:
             f"  - {cite.title}" + (f" ({meta})" if meta else "") + f" [{cite.start}:{cite.end}]"
         )
         lines.append("    " + " ".join(passage.split()))
+    if answer.others:
+        lines.append("  same date, different answer:" if answer.conflict else "  other sources:")
+    for other in answer.others:
+        c = other.citation
+        tag = "same day" if other.conflict else "earlier" if c.date else "undated"
+        meta = ", ".join(x for x in (c.date, c.source, c.title) if x)
+        lines.append(f"  - {tag}: {other.text} ({meta}; confidence {other.score:.2f})")
     return "\n".join(lines)
 
 
@@ -119,6 +138,17 @@ def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
     "--source", "sources", multiple=True, help="Only articles from this source (repeatable)."
 )
 @click.option("--extractor", type=click.Choice(CHOICES), default=None)
+@click.option(
+    "--as-of",
+    default=None,
+    help="Answer as a reader on this day (YYYY-MM-DD): later articles are ignored.",
+)
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help="Answer only when at least this sure (a probability; default: settings).",
+)
 def ask(
     question: str,
     index: Path | None,
@@ -128,11 +158,15 @@ def ask(
     until: str | None,
     sources: tuple[str, ...],
     extractor: str | None,
+    as_of: str | None,
+    min_confidence: float | None,
 ) -> None:
     """Answer QUESTION from the indexed articles."""
-    assistant = _open(index, extractor=extractor)
+    assistant = _open(index, extractor=extractor, min_confidence=min_confidence)
     filters = Filters(date_from=since, date_to=until, sources=tuple(sources))
-    answer = assistant.ask(question, top_k=top_k, filters=None if filters.empty else filters)
+    answer = assistant.ask(
+        question, top_k=top_k, filters=None if filters.empty else filters, as_of=as_of
+    )
     if as_json:
         click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:

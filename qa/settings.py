@@ -78,16 +78,32 @@ class AnsweringSettings:
     """Composing and serving an answer.
 
     Attributes:
-        min_score: Answers scoring below this are reported as not found.
+        min_score: Answers scoring below this are reported as not found (with the
+            calibrator, the score is the probability that the answer is right).
+        likely_score: Answers at or above this are shown as likely right, those
+            between ``min_score`` and this as unsure.
         retrieval_weight: How much the retrieval score counts in an answer's score:
             each span's extractor score is multiplied by ``hit.score **
             retrieval_weight`` (``hit.score`` is the fused retrieval score in
             [0, 1]; 0 ignores retrieval). 1.0 was tuned on held-out training passages,
             never on the evaluation sets (docs/evaluation.md).
+        use_calibrator: Score answers with the calibrator shipped with the reader
+            (a probability that the answer is right); off, or with no calibrator,
+            the composed score is shown.
+        time_aware: Read time: resolve answers' dates, honour the question's time
+            ("in 2024", "who is ... now"), let the newest article's answer lead and
+            show the others as a timeline. Off: the most confident answer, no timeline.
+        rival_ratio: A candidate from another article counts as a rival (timeline
+            entry, or the newer lead) when its confidence is at least this share of
+            the best one's and at least ``min_score``.
     """
 
     min_score: float = 0.35
+    likely_score: float = 0.7
     retrieval_weight: float = 1.0
+    use_calibrator: bool = True
+    time_aware: bool = True
+    rival_ratio: float = 0.5
 
 
 _SECTIONS = ("chunking", "ingest", "retrieval", "reading", "answering")

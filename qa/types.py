@@ -78,6 +78,17 @@ class Span:
 
     ``start``/``end`` are offsets into the *article* text (the extractor adds
     the chunk start), so ``hit.article.text[start:end] == text``.
+
+    Attributes:
+        text: The span.
+        start: Start offset in the article text.
+        end: End offset in the article text.
+        score: The extractor's score in [0, 1].
+        hit: The retrieved passage it was read from.
+        logit: For a neural reader, the span's start + end logit (else ``None``).
+        null_logit: For a neural reader, the window's no-answer ([CLS]) start + end
+            logit (else ``None``).
+
     """
 
     text: str
@@ -85,6 +96,79 @@ class Span:
     end: int
     score: float
     hit: Hit
+    logit: float | None = None
+    null_logit: float | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible answer: a normalised text and every span that gives it.
+
+    Attributes:
+        key: The normalised answer text (equal answers share it).
+        spans: The spans that give it, best first (each cleaned of edge punctuation).
+        raw_scores: Each span's composed score (extractor x support x retrieval).
+        features: Its calibration features (names in ``qa.answer.features.FEATURES``).
+
+    """
+
+    key: str
+    spans: tuple[Span, ...]
+    raw_scores: tuple[float, ...]
+    features: tuple[float, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """The best span's text."""
+        return self.spans[0].text
+
+    @property
+    def raw(self) -> float:
+        """The best span's composed score."""
+        return self.raw_scores[0]
+
+
+@dataclass(frozen=True)
+class When:
+    """A time expression resolved against its article's date.
+
+    Attributes:
+        phrase: The expression as written ("on Tuesday", "last week", "in March").
+        start: First day it covers (ISO ``YYYY-MM-DD``).
+        end: Last day it covers (ISO); equal to ``start`` for a single day.
+        anchor: The article date it was resolved against (ISO).
+        granularity: ``day``, ``week``, ``month``, ``quarter`` or ``year``.
+
+    """
+
+    phrase: str
+    start: str
+    end: str
+    anchor: str
+    granularity: str = "day"
+
+    @property
+    def single_day(self) -> bool:
+        """Whether it names one day."""
+        return self.start == self.end
+
+
+@dataclass(frozen=True)
+class TimeScope:
+    """The time a question asks about, as a date filter or a preference.
+
+    Attributes:
+        date_from: First article date to keep (ISO), or ``None`` for no lower bound.
+        date_to: Last article date to keep (ISO), or ``None`` for no upper bound.
+        prefer_latest: The question asks about the present ("who is", "current").
+        phrase: The question words the scope came from, or ``None``.
+
+    """
+
+    date_from: str | None
+    date_to: str | None
+    prefer_latest: bool
+    phrase: str | None
 
 
 @dataclass(frozen=True)
@@ -127,6 +211,26 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class OtherAnswer:
+    """What another article answers to the same question (a timeline entry).
+
+    Attributes:
+        text: Its answer span.
+        score: Its confidence.
+        citation: Where it is said (article, date, source, passage).
+        when: The time its sentence names, resolved against its article's date.
+        conflict: Dated the same day as the leading answer, yet different.
+
+    """
+
+    text: str
+    score: float
+    citation: Citation
+    when: When | None = None
+    conflict: bool = False
+
+
+@dataclass(frozen=True)
 class Answer:
     """The assistant's reply to one question.
 
@@ -140,6 +244,15 @@ class Answer:
         related: For a ``None`` answer, the closest passages (as citations of
             whole passages), so a UI can offer them; empty otherwise.
         extractor: Name of the extractor that produced the answer.
+        likely: Whether the confidence reaches the "likely right" level
+            (``settings.answering.likely_score``); a found answer below it is unsure.
+        when: The time the answer (or its sentence) names, resolved against its
+            article's date ("Friday" -> 2025-11-07), or ``None``.
+        agreeing: How many articles give this answer (each is cited).
+        others: What other articles answer instead, newest first (the timeline);
+            the answer itself is the newest of the confident ones.
+        conflict: Another article of the same date answers differently.
+        time_scope: The time the question asked about, as understood.
 
     """
 
@@ -149,6 +262,12 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     related: tuple[Citation, ...] = field(default=())
     extractor: str = ""
+    likely: bool = False
+    when: When | None = None
+    agreeing: int = 0
+    others: tuple[OtherAnswer, ...] = ()
+    conflict: bool = False
+    time_scope: TimeScope | None = None
 
     @property
     def found(self) -> bool:
@@ -165,6 +284,8 @@ class Filters:
         date_to: Keep articles dated on or before this ISO date.
         sources: Keep articles whose source is one of these (case-insensitive).
         article_ids: Keep only these articles (e.g. follow-up questions).
+        keep_undated: Let undated articles pass the date bounds (an "as of" reading
+            cannot place them, so it keeps them); by default they fail them.
 
     """
 
@@ -172,11 +293,46 @@ class Filters:
     date_to: str | None = None
     sources: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
+    keep_undated: bool = False
 
     @property
     def empty(self) -> bool:
         """True when no filter is set."""
         return not (self.date_from or self.date_to or self.sources or self.article_ids)
+
+    def admits(self, date: str | None) -> bool:
+        """Whether an article dated ``date`` (ISO or ``None``) passes the date bounds."""
+        if not (self.date_from or self.date_to):
+            return True
+        if date is None:
+            return self.keep_undated
+        if self.date_from and date < self.date_from:
+            return False
+        return not (self.date_to and date > self.date_to)
+
+    def narrowed(self, other: Filters | None) -> Filters:
+        """Both filters at once (the later start, the earlier end, both id/source sets)."""
+        if other is None:
+            return self
+        starts = [d for d in (self.date_from, other.date_from) if d]
+        ends = [d for d in (self.date_to, other.date_to) if d]
+        ids = (
+            tuple(i for i in self.article_ids if i in set(other.article_ids))
+            if self.article_ids and other.article_ids
+            else self.article_ids or other.article_ids
+        )
+        sources = (
+            tuple(x for x in self.sources if x.lower() in {y.lower() for y in other.sources})
+            if self.sources and other.sources
+            else self.sources or other.sources
+        )
+        return Filters(
+            date_from=max(starts) if starts else None,
+            date_to=min(ends) if ends else None,
+            sources=sources,
+            article_ids=ids,
+            keep_undated=self.keep_undated and other.keep_undated,
+        )
 
 
 @dataclass(frozen=True)

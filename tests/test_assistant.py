@@ -142,3 +142,63 @@ def test_heuristic_cache_is_keyed_by_text_not_only_chunk_id(sample_assistant) ->
         hit = Hit(Chunk(0, article.article_id, 0, 0, len(text), text), article, 1.0, 0)
         answers.append(heuristic.extract("Who is the new mayor of the town?", [hit])[0].text)
     assert answers == ["Maria Lopez", "John Smith"]
+
+
+TIME_FIXTURES = Path(__file__).parent / "eval" / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def time_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """The time test corpus (one company over three years) with the fake encoder."""
+    import json
+
+    records = [
+        json.loads(line)
+        for line in (TIME_FIXTURES / "time_articles.jsonl").read_text().splitlines()
+        if line.strip()
+    ]
+    records.append({"id": "undated", "text": "Harbourline Ferries has a blue and white logo."})
+    assistant = Assistant.open(
+        tmp_path_factory.mktemp("time-ix"),
+        encoder=HashingEncoder(),
+        settings=Settings().replace(extractor="heuristic", min_score=0.0),
+    )
+    assistant.add_records(records)
+    return assistant
+
+
+def test_as_of_ignores_later_articles_and_keeps_undated(time_assistant: Assistant) -> None:
+    q = "Who is the chief executive of Harbourline Ferries?"
+    for as_of in ("2023-12-31", "2024-06-01"):
+        cited = [
+            c
+            for _, hits, _ in time_assistant.passages_for([q], as_of=as_of, top_k=20)
+            for c in hits
+        ]
+        assert cited and all(h.article.date is None or h.article.date <= as_of for h in cited)
+        assert any(h.article.date is None for h in cited)  # the undated article is kept
+        answer = time_assistant.ask(q, as_of=as_of, top_k=20)
+        for c in (*answer.citations, *(o.citation for o in answer.others)):
+            assert c.date is None or c.date <= as_of
+    with pytest.raises(ValueError, match="as_of must be a date"):
+        time_assistant.ask(q, as_of="last Tuesday")
+
+
+def test_as_of_narrows_explicit_filters(time_assistant: Assistant) -> None:
+    hits = time_assistant.passages_for(
+        ["Harbourline ferries fleet"],
+        filters=Filters(date_from="2024-01-01"),
+        as_of="2024-12-31",
+        top_k=20,
+    )[0][1]
+    assert hits and all(
+        h.article.date and "2024-01-01" <= h.article.date <= "2024-12-31" for h in hits
+    )
+
+
+def test_question_period_adds_passages_of_that_period(time_assistant: Assistant) -> None:
+    question, hits, scope = time_assistant.passages_for(
+        ["How many ferries did Harbourline Ferries operate in 2023?"], top_k=1
+    )[0]
+    assert scope is not None and (scope.date_from, scope.date_to) == ("2023-01-01", "2023-12-31")
+    assert any(h.article.date and h.article.date.startswith("2023") for h in hits)

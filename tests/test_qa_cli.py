@@ -84,3 +84,32 @@ def test_ingest_reports_rejections(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert "empty file" in result.output
     assert "rejected 1" in result.output
+
+
+def test_ask_as_of_and_min_confidence(tmp_path: Path) -> None:
+    runner = CliRunner()
+    index = tmp_path / "ix"
+    assert (
+        runner.invoke(main, ["ingest", str(SAMPLE), "--index", str(index), "--quiet"]).exit_code
+        == 0
+    )
+    q = "Who is Japan's counterpart in the dialogue?"
+    # a reader on 2025-11-06 has not seen the 2025-11-07 article
+    before = runner.invoke(
+        main, ["ask", q, "--json", "--index", str(index), "--as-of", "2025-11-06"]
+    )
+    assert before.exit_code == 0, before.output
+    assert json.loads(before.output)["answer"] is None
+    on_the_day = runner.invoke(
+        main, ["ask", q, "--json", "--index", str(index), "--as-of", "2025-11-07"]
+    )
+    assert json.loads(on_the_day.output)["answer"] == "Takehiro Funakoshi"
+    strict = runner.invoke(
+        main, ["ask", q, "--json", "--index", str(index), "--min-confidence", "1"]
+    )
+    data = json.loads(strict.output)
+    assert data["answer"] is None and data["score"] < 1.0
+    when = runner.invoke(main, ["ask", "When were the talks held?", "--index", str(index)])
+    assert when.output.startswith("Friday (7 November 2025)")
+    bad = runner.invoke(main, ["ask", q, "--index", str(index), "--as-of", "soon"])
+    assert bad.exit_code == 1 and "as_of must be a date" in bad.output

@@ -7,17 +7,41 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
 
+from qa.answer.calibration import Calibrator
+from qa.answer.citations import citations_of, passage_citation
+from qa.answer.features import candidate_features, clean_span, content_words
+from qa.answer.timeline import candidate_date, lead_and_others, other_answers, span_time
 from qa.common.metrics import normalize_answer
-from qa.common.question import specific_terms
+from qa.common.question import answer_type, specific_terms
 from qa.settings import AnsweringSettings
-from qa.types import Answer, Article, Citation, Hit, Span
+from qa.types import Answer, Article, Candidate, Hit, Span, TimeScope
 
 
 def normalise(text: str) -> str:
     """The key under which equal answers merge (SQuAD rules plus typographic marks)."""
     return normalize_answer(text, typographic=True)
+
+
+def missing_terms(terms: frozenset[str], article: Article) -> tuple[int, int]:
+    """How many of the question's ``(names, numbers)`` the whole article never mentions.
+
+    A year counts as mentioned by an article dated in that year (news is about its
+    own time: "in 2023" is answered by a 2023 article that never writes "2023").
+    """
+    names = numbers = 0
+    if not terms:
+        return 0, 0
+    text = article.text.lower()
+    year = article.date[:4] if article.date else None
+    for term in terms:
+        if term == year or re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text):
+            continue
+        if any(c.isdigit() for c in term):
+            numbers += 1
+        else:
+            names += 1
+    return names, numbers
 
 
 def support(terms: frozenset[str], article: Article) -> float:
@@ -27,44 +51,8 @@ def support(terms: frozenset[str], article: Article) -> float:
     the factor by 0.55, each number (a year, a count) by 0.3: an answer found
     in an article about something else is then unlikely to clear the threshold.
     """
-    factor = 1.0
-    if not terms:
-        return factor
-    text = article.text.lower()
-    for term in terms:
-        if not re.search(rf"(?<!\w){re.escape(term)}(?!\w)", text):
-            factor *= 0.3 if any(c.isdigit() for c in term) else 0.55
-    return factor
-
-
-def cite(hit: Hit, start: int, end: int, score: float) -> Citation:
-    """A citation of ``article.text[start:end]`` inside the passage of ``hit``."""
-    article = hit.article
-    chunk = hit.chunk
-    return Citation(
-        article_id=article.article_id,
-        title=article.title,
-        date=article.date,
-        source=article.source,
-        url=article.url,
-        start=start,
-        end=end,
-        quote=article.text[start:end],
-        passage=chunk.text,
-        passage_start=chunk.start,
-        passage_end=chunk.end,
-        score=score,
-    )
-
-
-def citation_for(span: Span) -> Citation:
-    """A citation of ``span`` inside its chunk."""
-    return cite(span.hit, span.start, span.end, span.score)
-
-
-def passage_citation(hit: Hit) -> Citation:
-    """A citation of a whole retrieved passage (for "related" results)."""
-    return cite(hit, hit.chunk.start, hit.chunk.end, hit.score)
+    names, numbers = missing_terms(terms, article)
+    return float(0.55**names * 0.3**numbers)
 
 
 def prior(hit: Hit, retrieval_weight: float) -> float:
@@ -74,76 +62,123 @@ def prior(hit: Hit, retrieval_weight: float) -> float:
     return float(max(hit.score, 1e-6) ** retrieval_weight)
 
 
+def candidates(
+    question: str,
+    spans: Sequence[Span],
+    settings: AnsweringSettings | None = None,
+    limit: int = 5,
+) -> list[Candidate]:
+    """The ``limit`` best candidate answers with their features, best raw score first.
+
+    Spans are cleaned of edge punctuation, scored (extractor x support x retrieval),
+    and grouped by normalised text.
+    """
+    settings = settings if settings is not None else AnsweringSettings()
+    terms = specific_terms(question)
+    missing: dict[str, tuple[int, int]] = {}
+    groups: dict[str, list[tuple[float, Span]]] = {}
+    for raw_span in spans:
+        span = clean_span(raw_span)
+        if span is None:
+            continue
+        key = normalise(span.text)
+        if not key:
+            continue
+        aid = span.hit.article.article_id
+        if aid not in missing:
+            missing[aid] = missing_terms(terms, span.hit.article)
+        names, numbers = missing[aid]
+        factor = 0.55**names * 0.3**numbers * prior(span.hit, settings.retrieval_weight)
+        groups.setdefault(key, []).append((span.score * factor, span))
+    ordered = sorted(
+        ((key, sorted(members, key=lambda m: -m[0])) for key, members in groups.items()),
+        key=lambda kv: (-kv[1][0][0], kv[0]),
+    )[:limit]
+    kind = answer_type(question)
+    words = content_words(question)
+    out = []
+    tops = [members[0][0] for _, members in ordered]
+    for rank, (key, members) in enumerate(ordered):
+        best = members[0][1]
+        # the gap to the strongest rival: the runner-up for the best, the best for the rest
+        rival = (tops[1] if len(tops) > 1 else None) if rank == 0 else tops[0]
+        feats = candidate_features(
+            spans=[m[1] for m in members],
+            raw_scores=[m[0] for m in members],
+            runner_up=rival,
+            rank=rank,
+            missing=missing[best.hit.article.article_id],
+            kind=kind,
+            question_words=words,
+        )
+        out.append(
+            Candidate(key, tuple(m[1] for m in members), tuple(m[0] for m in members), tuple(feats))
+        )
+    return out
+
+
+def confidence(candidate: Candidate, calibrator: Calibrator | None) -> float:
+    """The shown confidence of a candidate.
+
+    With a calibrator: the probability that it is right. Without one (the heuristic
+    extractor): its best composed score plus 0.03 for each further article that
+    gives it, capped at 1.
+    """
+    if calibrator is not None:
+        return calibrator.probability(candidate.features)
+    articles = {s.hit.article.article_id for s in candidate.spans}
+    return min(1.0, candidate.raw + 0.03 * (len(articles) - 1))
+
+
 def compose(
     question: str,
     spans: Sequence[Span],
     hits: Sequence[Hit],
     extractor: str,
     settings: AnsweringSettings | None = None,
+    calibrator: Calibrator | None = None,
+    scope: TimeScope | None = None,
     related: int = 3,
 ) -> Answer:
-    """Merge duplicate spans, pick the best answer, cite every supporting passage.
+    """Pick the answer, score it once, cite every place that gives it, place it in time.
 
-    Spans with the same normalised text are one answer; it cites each distinct
-    article position that supports it (overlapping chunks of one article give
-    one citation). A small bonus for independent support is added to the best
-    span's score. Below ``min_score`` the answer is ``None`` and the closest
-    passages are returned as ``related``.
-
-    A span's score is its extractor score times ``support`` (the question's
-    numbers and names that its article never mentions lower it) times
-    ``hit.score ** retrieval_weight`` (the retriever's confidence in its passage).
+    Spans with the same normalised text are one candidate; its confidence is the
+    calibrator's probability that it is right (see :func:`confidence`). Among the
+    confident candidates the newest article's leads and the others form the timeline
+    (:mod:`qa.answer.timeline`). Below ``settings.min_score`` the answer is ``None``
+    and the closest passages are returned as ``related``.
     """
     settings = settings if settings is not None else AnsweringSettings()
-    min_score, retrieval_weight = settings.min_score, settings.retrieval_weight
-    terms = specific_terms(question)
-    factors: dict[str, float] = {}
-    for span in spans:
-        aid = span.hit.article.article_id
-        if aid not in factors:
-            factors[aid] = support(terms, span.hit.article)
-    spans = [
-        replace(s, score=s.score * factor)
-        if (factor := factors[s.hit.article.article_id] * prior(s.hit, retrieval_weight)) != 1.0
-        else s
-        for s in spans
-    ]
-    groups: dict[str, list[Span]] = {}
-    for span in spans:
-        key = normalise(span.text)
-        if key:
-            groups.setdefault(key, []).append(span)
-    best_key = None
-    best_score = 0.0
-    for key, members in groups.items():
-        ordered = sorted(members, key=lambda s: -s.score)
-        articles = {s.hit.article.article_id for s in ordered}
-        score = min(1.0, ordered[0].score + 0.03 * (len(articles) - 1))
-        if score > best_score:
-            best_key, best_score = key, score
-    if best_key is None or best_score < min_score:
+    found = candidates(question, spans, settings)
+    scored = [(c, confidence(c, calibrator)) for c in found]
+    if not scored or max(p for _, p in scored) < settings.min_score:
         return Answer(
             question=question,
             text=None,
-            score=best_score,
+            score=max((p for _, p in scored), default=0.0),
             citations=(),
             related=tuple(passage_citation(h) for h in hits[:related]),
             extractor=extractor,
+            time_scope=scope,
         )
-    members = sorted(groups[best_key], key=lambda s: -s.score)
-    citations: list[Citation] = []
-    seen: set[tuple[str, int, int]] = set()
-    for span in members:
-        where = (span.hit.article.article_id, span.start, span.end)
-        if where in seen:
-            continue
-        seen.add(where)
-        citations.append(citation_for(span))
+    lead, score, rivals = lead_and_others(scored, settings, scope)
+    others, conflict = other_answers(rivals, candidate_date(lead))
+    cites = citations_of(lead)
     return Answer(
         question=question,
-        text=members[0].text,
-        score=best_score,
-        citations=tuple(citations),
+        text=lead.text,
+        score=score,
+        citations=cites,
         related=(),
         extractor=extractor,
+        likely=score >= settings.likely_score,
+        when=(
+            span_time(lead.spans[0], asks_time=answer_type(question).kind == "time")
+            if settings.time_aware
+            else None
+        ),
+        agreeing=len({c.article_id for c in cites}),
+        others=others,
+        conflict=conflict,
+        time_scope=scope,
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.answer.conversation import Turn
+from qa.common.when import label_beside
 from qa.types import Answer, Citation
 
 NOT_FOUND = "I could not find that in the loaded articles."
@@ -29,6 +30,8 @@ CSS = """
   margin: .35em 0; }
 .qa-answer summary { cursor: pointer; font-size: .9em; }
 .qa-answer .qa-passage { white-space: pre-wrap; font-size: .92em; margin: .35em 0; }
+.qa-answer .qa-likely { color: #1b7a3a; font-weight: 600; }
+.qa-answer .qa-unsure { color: #a15c00; font-weight: 600; }
 .qa-answer mark { background: #ffe066; color: #000; padding: 0 .1em; border-radius: 2px; }
 .qa-report table { width: 100%; font-size: .85em; }
 .qa-report td, .qa-report th { padding: 2px 4px; vertical-align: top; text-align: left; }
@@ -149,9 +152,15 @@ def render_answer(
     if answer.found:
         cites = _distinct(answer.citations)
         articles = len({c.article_id for c in cites})
-        parts.append(f'<p class="qa-answer-text"><b>{esc(answer.text)}</b></p>')
+        when = f" ({esc(label_beside(answer.when, answer.text or ''))})" if answer.when else ""
+        parts.append(f'<p class="qa-answer-text"><b>{esc(answer.text)}</b>{when}</p>')
+        verdict = (
+            '<span class="qa-likely">likely right</span>'
+            if answer.likely
+            else '<span class="qa-unsure">unsure</span>'
+        )
         parts.append(
-            f'<p class="qa-meta">confidence {percent(answer.score)} · '
+            f'<p class="qa-meta">{verdict} · confidence {percent(answer.score)} · '
             f"{articles} source{'s' if articles != 1 else ''}{timing}</p>"
         )
         if notes:
@@ -159,6 +168,8 @@ def render_answer(
         parts.append('<div class="qa-sources">')
         parts += [render_citation(c, opened=i == 0) for i, c in enumerate(cites)]
         parts.append("</div>")
+        if answer.others:
+            parts.append(render_timeline(answer))
     else:
         parts.append(f'<p class="qa-answer-text qa-not-found">{esc(NOT_FOUND)}</p>')
         if timing:
@@ -172,6 +183,25 @@ def render_answer(
             parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_timeline(answer: Answer) -> str:
+    """What other articles answer: a conflict (same date) or the earlier answers."""
+    head = (
+        "Sources of the same date disagree:"
+        if answer.conflict
+        else "Other sources answered differently (newest first):"
+    )
+    items = []
+    for other in answer.others:
+        c = other.citation
+        bits = [esc(x) for x in (c.date or "undated", c.source, shorten(c.title, 60)) if x]
+        tag = "same day" if other.conflict else "earlier" if c.date else "undated"
+        items.append(
+            f"<p>{tag}: <b>{esc(other.text)}</b> · {' · '.join(bits)} · "
+            f"confidence {percent(other.score)}</p>"
+        )
+    return f'<div class="qa-timeline"><p class="qa-note">{head}</p>{"".join(items)}</div>'
 
 
 def esc_join(notes: Sequence[str]) -> str:
@@ -204,6 +234,7 @@ def render_info(info: Any) -> str:
         ("Passages", getattr(info, "chunks", "?")),
         ("Oldest", getattr(info, "oldest_date", None) or "—"),
         ("Newest", getattr(info, "newest_date", None) or "—"),
+        ("Undated", getattr(info, "undated", "?")),
     ]
     model = getattr(info, "model", None)
     if model:

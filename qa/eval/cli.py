@@ -102,6 +102,12 @@ def _common(default_mode: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 show_default=True,
                 help="Target error rate for the risk-controlled threshold.",
             ),
+            click.option(
+                "--time-unaware",
+                is_flag=True,
+                help="Baseline without time: no as-of per question, no question time scope, "
+                "the most confident answer leads.",
+            ),
             click.option("--quiet", is_flag=True, help="No progress bar."),
         ]
         for option in reversed(options):
@@ -140,6 +146,7 @@ def _run(eval_set: EvalSet, opts: dict[str, Any]) -> None:
         command=_command_line(),
         sampling={"limit": limit, "seed": seed},
         progress=not opts["quiet"],
+        time_aware=not opts["time_unaware"],
     )
     encoder = ENCODER_FACTORY() if ENCODER_FACTORY else None
     settings = Settings()

@@ -59,6 +59,10 @@ class EvalQuestion:
             questions, the document it was asked about).
         tags: Subsets the question belongs to (e.g. ``answer_in_article``),
             reported separately.
+        as_of: The day the question was asked (ISO); a time-aware run asks it
+            as of that day.
+        when: The day (ISO) the answer's time should resolve to, for questions
+            about when something happened.
 
     """
 
@@ -67,6 +71,8 @@ class EvalQuestion:
     answers: tuple[str, ...]
     doc_ids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    as_of: str | None = None
+    when: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +182,18 @@ def load_squad(path: str | Path, *, name: str = "squad") -> EvalSet:
 # RealTime QA
 
 
+def _iso_day(value: Any, where: str) -> str | None:
+    """``YYYY-MM-DD`` from ``value`` ("2022/06/16" too); ``None`` when absent."""
+    if value in (None, ""):
+        return None
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(str(value).strip().replace("/", "-")).isoformat()
+    except ValueError as exc:
+        raise DataError(f"{where}: not a date (YYYY-MM-DD): {value!r}") from exc
+
+
 def clean_choice(text: str) -> str:
     """Strip surrounding quotes, whitespace and a final period from a choice.
 
@@ -231,6 +249,7 @@ def load_realtimeqa(path: str | Path) -> EvalSet:
                     answers=golds,
                     doc_ids=tuple(doc_ids),
                     tags=("answer_in_article",) if row.get("answer_in_article") else (),
+                    as_of=_iso_day(row.get("question_date"), f"{path}:{lineno}"),
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -336,6 +355,8 @@ def load_jsonl(articles: str | Path, questions: str | Path) -> EvalSet:
                 answers=golds,
                 doc_ids=ids,
                 tags=("has_ans",) if golds else ("no_ans",),
+                as_of=_iso_day(row.get("as_of"), f"{where}: as_of"),
+                when=_iso_day(row.get("when"), f"{where}: when"),
             )
         )
     return EvalSet(

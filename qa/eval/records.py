@@ -82,6 +82,16 @@ def answer_record(
         "extractor": answer.extractor,
         "latency_s": round(latency, 6),
         "tags": list(q.tags),
+        "as_of": q.as_of,
+        "when": [answer.when.start, answer.when.end] if answer.when else None,
+        "when_gold": q.when,
+        "when_ok": (
+            None
+            if q.when is None
+            else bool(answer.when and answer.when.start <= q.when <= answer.when.end)
+        ),
+        "others": [[o.text, o.citation.date, o.conflict] for o in answer.others],
+        "conflict": answer.conflict,
     }
 
 

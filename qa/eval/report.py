@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from qa.common import metrics as m
+from qa.common import selective as sv
 
 
 def safe_name(name: str) -> str:
@@ -91,6 +91,9 @@ def markdown_table(mode: str, systems: Mapping[str, Mapping[str, Any]]) -> str:
     has_noans = any("no_ans" in s for s in systems.values())
     if has_noans:
         head[4:4] = ["HasAns EM", "NoAns EM", "best-thr EM"]
+    has_when = any(s.get("time", {}).get("when_n") for s in systems.values())
+    if has_when:
+        head[-3:-3] = ["when acc", "timelines"]
     lines = [_row(head), _row(["---"] * len(head))]
     for name, s in systems.items():
         cells: list[Any] = [name, s["n"], s["exact"], s["f1"]]
@@ -106,6 +109,10 @@ def markdown_table(mode: str, systems: Mapping[str, Mapping[str, Any]]) -> str:
             s.get("heldout", {}).get("exact"),
             s["aurc"],
             s["citation"]["accuracy"],
+        ]
+        if has_when:
+            cells += [s["time"]["when_accuracy"], s["time"]["with_timeline"]]
+        cells += [
             s["latency"]["p50_ms"],
             s["latency"]["p95_ms"],
             s["latency"]["questions_per_s"],
@@ -130,7 +137,7 @@ def plot_risk_coverage(
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4.2), dpi=110)
     for name, (scores, correct) in curves.items():
-        rc = m.risk_coverage(scores, correct)
+        rc = sv.risk_coverage(scores, correct)
         ax.plot(rc.coverage, rc.risk, label=f"{name} (AURC {rc.aurc:.3f})", linewidth=1.6)
     ax.set_xlabel("coverage (share of questions answered)")
     ax.set_ylabel("risk (error rate among answered)")

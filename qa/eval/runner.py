@@ -75,6 +75,8 @@ class RunConfig:
         command: The command line, recorded in the summary.
         sampling: ``{"limit": .., "seed": ..}`` as used to sample questions.
         progress: Show a progress bar on stderr.
+        time_aware: Read time (``settings.answering.time_aware``) and ask each
+            question as of its date when the set gives one; off for the baseline.
 
     """
 
@@ -91,6 +93,7 @@ class RunConfig:
     command: str = ""
     sampling: dict[str, Any] = field(default_factory=dict)
     progress: bool = True
+    time_aware: bool = True
 
 
 def default_factory(encoder: Any = None) -> AssistantFactory:
@@ -182,7 +185,8 @@ def _run_system(
         if cfg.mode == "retrieval":
             return assistant.retrieve(q.question, k=cfg.retrieve_k, mode=system.retrieval)
         if system.retrieval == "hybrid":
-            return assistant.ask(q.question, top_k=top_k)
+            as_of = q.as_of if cfg.time_aware else None
+            return assistant.ask(q.question, top_k=top_k, as_of=as_of)
         hits = assistant.retrieve(q.question, k=top_k, mode=system.retrieval)
         return assistant.answer_from_hits(q.question, hits)
 
@@ -232,7 +236,7 @@ def run_eval(
         else out / ("index" if cfg.mode != "closed" else "closed-index")
     )
     doc_of = _doc_map(eval_set)
-    run_settings = settings.replace(min_score=0.0)
+    run_settings = settings.replace(min_score=0.0, time_aware=cfg.time_aware)
     ingest: dict[str, Any] = {}
     manifest: dict[str, Any] = {}
     results: dict[str, dict[str, Any]] = {}
@@ -312,7 +316,7 @@ def run_eval(
         "systems": results,
         "skipped": skipped,
         "extractors": extractors,
-        "settings": dataclasses.asdict(settings),
+        "settings": dataclasses.asdict(settings.replace(time_aware=cfg.time_aware)),
         "run": {
             "assistant_min_score": 0.0,
             "served_threshold": settings.answering.min_score,
@@ -321,6 +325,7 @@ def run_eval(
             "seed": cfg.seed,
             "max_risk": cfg.max_risk,
             "closed_whole_doc_chars": CLOSED_WHOLE_DOC_CHARS,
+            "time_aware": cfg.time_aware,
         },
         "ingest": ingest,
         "index": manifest,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from qa.common import metrics as m
+from qa.common import selective as sv
 
 RECALL_KS = (1, 5, 10, 20)
 
@@ -66,7 +67,7 @@ def answer_metrics(
     # Served: the product's own threshold.
     served_em = m.apply_threshold(exact, scores, has, min_score)
     served_f1 = m.apply_threshold(f1, scores, has, min_score)
-    sel = m.selective(scores, correct, has, min_score)
+    sel = sv.selective(scores, correct, has, min_score)
     out["served"] = {
         "threshold": min_score,
         "exact": _pct(_mean(served_em)),
@@ -96,7 +97,7 @@ def answer_metrics(
             "best_f1_threshold": _json_float(f1_thresh),
         }
     # Threshold tuned on one seeded half, reported on the other.
-    tune, test = m.split_halves(n, seed)
+    tune, test = sv.split_halves(n, seed)
     if tune and test:
 
         def pick(idx: list[int], xs: Sequence[Any]) -> list[Any]:
@@ -109,11 +110,11 @@ def answer_metrics(
         t_f1 = m.apply_threshold(
             pick(test, f1), pick(test, scores), pick(test, has), tuned.threshold
         )
-        t_sel = m.selective(
+        t_sel = sv.selective(
             pick(test, scores), pick(test, correct), pick(test, has), tuned.threshold
         )
-        risk_t = m.threshold_for_risk(pick(tune, scores), pick(tune, correct), max_risk)
-        r_sel = m.selective(pick(test, scores), pick(test, correct), pick(test, has), risk_t)
+        risk_t = sv.threshold_for_risk(pick(tune, scores), pick(tune, correct), max_risk)
+        r_sel = sv.selective(pick(test, scores), pick(test, correct), pick(test, has), risk_t)
         out["heldout"] = {
             "seed": seed,
             "n_tune": len(tune),
@@ -128,7 +129,7 @@ def answer_metrics(
             "risk_threshold_coverage": _pct(r_sel.coverage),
             "risk_threshold_risk": _pct(r_sel.risk),
         }
-    curve = m.risk_coverage(scores, correct)
+    curve = sv.risk_coverage(scores, correct)
     out["aurc"] = round(curve.aurc, 4)
     # Citations: for answered, answerable questions with at least one citation.
     cited = [
@@ -138,6 +139,14 @@ def answer_metrics(
         "n": len(cited),
         "accuracy": _pct(_mean([float(r["citation_ok"]) for r in cited])),
         "in_gold_doc": _pct(_mean([float(bool(r.get("citation_in_gold_doc"))) for r in cited])),
+    }
+    timed = [r for r in records if r.get("when_ok") is not None]
+    out["time"] = {
+        "when_n": len(timed),
+        "when_accuracy": _pct(_mean([float(r["when_ok"]) for r in timed])) if timed else None,
+        "with_timeline": sum(1 for r in records if r.get("others")),
+        "conflicts": sum(1 for r in records if r.get("conflict")),
+        "asked_as_of": sum(1 for r in records if r.get("as_of")),
     }
     out["latency"] = {
         k: round(v, 3) for k, v in m.latency_stats([r["latency_s"] for r in records]).items()

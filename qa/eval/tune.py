@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.answer.compose import compose
-from qa.common.metrics import max_exact, max_f1, risk_coverage
+from qa.common.metrics import max_exact, max_f1
+from qa.common.selective import risk_coverage
 from qa.eval.datasets import EvalDoc, EvalQuestion, EvalSet, iter_records
 from qa.extract.registry import EXTRACTORS
 from qa.settings import AnsweringSettings, Settings

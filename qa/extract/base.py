@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 from qa.types import Hit, Span
@@ -18,6 +19,10 @@ class Extractor(Protocol):
     """
 
     name: str
+
+    def calibrator_file(self) -> tuple[Path, str] | None:
+        """``(calibrator.json, weights sha256)`` fitted for this extractor, if it has one."""
+        ...
 
     def extract(self, question: str, hits: Sequence[Hit]) -> list[Span]:
         """Return answer candidates from ``hits``, best first."""

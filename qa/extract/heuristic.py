@@ -19,6 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -104,6 +105,10 @@ class HeuristicExtractor:
     def build(cls, encoder: Encoder, settings: ReadingSettings) -> HeuristicExtractor:
         """A heuristic extractor using ``encoder`` for sentence similarity (registry entry)."""
         return cls(encoder)
+
+    def calibrator_file(self) -> tuple[Path, str] | None:
+        """None: the heuristic's scores are shown uncalibrated."""
+        return None
 
     @staticmethod
     def available() -> bool:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoder import Encoder
-from qa.reader.artifact import ArtifactError, find_artifact
+from qa.reader.artifact import CALIBRATOR_FILE, ArtifactError, find_artifact, read_manifest
 from qa.reader.runtime import ReaderRuntime, load_runtime
 from qa.settings import ReadingSettings
 from qa.types import Hit, Span
@@ -89,6 +89,13 @@ class NeuralReader:
             self._artifact = found
         return self._artifact
 
+    def calibrator_file(self) -> tuple[Path, str] | None:
+        """The answer calibrator fitted for this reader's weights, if one is shipped."""
+        path = self.artifact_dir / CALIBRATOR_FILE
+        if not path.is_file():
+            return None
+        return path, str(read_manifest(self.artifact_dir).get("weights", {}).get("sha256", ""))
+
     @property
     def manifest(self) -> dict[str, Any]:
         """The loaded artifact's manifest (empty for an injected runtime without one)."""
@@ -129,7 +136,7 @@ class NeuralReader:
                 text = hit.article.text[start:end]
                 if not text.strip():
                     continue
-                spans.append(Span(text, start, end, rt.score(c), hit))
+                spans.append(Span(text, start, end, rt.score(c), hit, c.logit, c.null_logit))
         spans.sort(key=lambda s: (-s.score, s.hit.rank, s.start))
         return spans
 

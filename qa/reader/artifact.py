@@ -26,6 +26,8 @@ from qa.common.hashing import sha256_file
 from qa.reader.model import WORD_EMBEDDINGS, build_model, load_tokenizer, trainable_state
 
 WEIGHTS = "reader.safetensors"
+# the answer calibrator fitted for these weights (written by python -m qa.eval.calibrate)
+CALIBRATOR_FILE = "calibrator.json"
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "reader_artifacts"

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from qa.common.files import atomic_write_text
-from qa.common.metrics import auc, best_f1_threshold, max_exact, max_f1
+from qa.common.metrics import best_f1_threshold, max_exact, max_f1
+from qa.common.selective import auc
 from qa.reader.data import Example, load_squad
 from qa.reader.decode import fit_calibration
 from qa.reader.runtime import ReaderRuntime

@@ -47,9 +47,7 @@ def allowed_chunks(state: IndexState, filters: Filters | None) -> np.ndarray | N
             continue
         if sources and (article.source or "").lower() not in sources:
             continue
-        if filters.date_from and (not article.date or article.date < filters.date_from):
-            continue
-        if filters.date_to and (not article.date or article.date > filters.date_to):
+        if not filters.admits(article.date):
             continue
         keep.add(article.article_id)
     return np.array(

@@ -152,7 +152,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-ALLOWED_TAGS = {"div", "p", "b", "details", "summary", "mark", "a", "br", "table", "tr", "th", "td"}
+ALLOWED_TAGS = {
+    "div",
+    "p",
+    "b",
+    "span",
+    "details",
+    "summary",
+    "mark",
+    "a",
+    "br",
+    "table",
+    "tr",
+    "th",
+    "td",
+}
 
 
 class TagAudit(HTMLParser):

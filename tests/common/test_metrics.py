@@ -11,6 +11,7 @@ import string
 import pytest
 
 from qa.common import metrics as m
+from qa.common import selective as sv
 
 
 # --- Reference: the official evaluate-v1.1.py / evaluate-v2.0.py functions, verbatim logic ---
@@ -231,17 +232,17 @@ def test_contains_answer_token_boundaries():
 def test_risk_coverage_toy():
     scores = [0.9, 0.8, 0.7, 0.6]
     correct = [True, False, True, True]
-    rc = m.risk_coverage(scores, correct)
+    rc = sv.risk_coverage(scores, correct)
     assert rc.coverage == [0.25, 0.5, 0.75, 1.0]
     assert rc.risk == pytest.approx([0.0, 0.5, 1 / 3, 0.25])
     assert rc.aurc == pytest.approx((0 + 0.5 + 1 / 3 + 0.25) / 4)
     assert rc.thresholds == [0.9, 0.8, 0.7, 0.6]
-    perfect = m.risk_coverage([0.3, 0.2], [True, True])
+    perfect = sv.risk_coverage([0.3, 0.2], [True, True])
     assert perfect.aurc == 0.0
 
 
 def test_risk_coverage_ties_are_one_point():
-    rc = m.risk_coverage([0.5, 0.5, 0.1], [True, False, True])
+    rc = sv.risk_coverage([0.5, 0.5, 0.1], [True, False, True])
     assert rc.coverage == pytest.approx([2 / 3, 1.0])
     assert rc.risk == pytest.approx([0.5, 1 / 3])
     # tie group counts at its group risk for both positions
@@ -251,10 +252,10 @@ def test_risk_coverage_ties_are_one_point():
 def test_threshold_for_risk_and_selective():
     scores = [0.9, 0.8, 0.7, 0.6, 0.5]
     correct = [True, True, False, True, False]
-    assert m.threshold_for_risk(scores, correct, 0.0) == 0.8
-    assert m.threshold_for_risk(scores, correct, 0.25) == 0.6
-    assert math.isinf(m.threshold_for_risk([0.9], [False], 0.1))
-    sel = m.selective(scores, correct, [True, True, True, True, False], 0.6)
+    assert sv.threshold_for_risk(scores, correct, 0.0) == 0.8
+    assert sv.threshold_for_risk(scores, correct, 0.25) == 0.6
+    assert math.isinf(sv.threshold_for_risk([0.9], [False], 0.1))
+    sel = sv.selective(scores, correct, [True, True, True, True, False], 0.6)
     assert sel.coverage == pytest.approx(0.8)
     assert sel.risk == pytest.approx(0.25)
     # 3 right answers + the withheld unanswerable one
@@ -262,11 +263,11 @@ def test_threshold_for_risk_and_selective():
 
 
 def test_split_halves_seeded_and_disjoint():
-    a, b = m.split_halves(11, seed=5)
+    a, b = sv.split_halves(11, seed=5)
     assert sorted(a + b) == list(range(11))
     assert len(a) == 5
-    assert m.split_halves(11, seed=5) == (a, b)
-    assert m.split_halves(11, seed=6) != (a, b)
+    assert sv.split_halves(11, seed=5) == (a, b)
+    assert sv.split_halves(11, seed=6) != (a, b)
 
 
 def test_latency_stats():

@@ -2,7 +2,7 @@
 
 import json
 
-from qa.common.metrics import auc
+from qa.common.selective import auc
 from qa.reader.config import TrainConfig
 from qa.reader.data import Example, load_squad
 from qa.reader.negatives import NegativeConfig, distinct_answers, expand_training

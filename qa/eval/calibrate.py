@@ -1,0 +1,197 @@
+"""Fit the answer calibrator on held-out *training* questions mixed into news distractors.
+
+Run (after training a reader; writes ``calibrator.json`` into its artifact)::
+
+    python -m qa.eval.calibrate --distractors ../shared/data/bbc_news/bbc_news_2004-2005.jsonl \
+        --work runs/calibrate/v7 --write
+
+The questions are the reader's held-out slice of its training data (the split its
+manifest records), never an evaluation set. Their passages are split in two halves,
+each indexed among the distractor articles, and every question is read four ways:
+
+- ``open``: retrieved from the index that holds its passage (answerable);
+- ``open-missing``: retrieved from the other index (its passage is not there: any
+  answer is wrong);
+- ``closed``: its own passage only;
+- ``closed-other``: the held-out passage that BM25 ranks highest for it among those
+  that do not contain a gold answer (unanswerable, SQuAD 2.0 style).
+
+Each read gives up to five candidate answers with their features; a candidate is right
+when it matches a gold answer exactly (SQuAD EM). A logistic model is fitted on them;
+its quality is measured out of fold (5 folds grouped by question) before the final fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import random
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from qa.answer.compose import candidates
+from qa.common.metrics import max_exact
+from qa.eval.calibration_fit import fit_calibrator, reliability_plot
+from qa.eval.datasets import EvalDoc, EvalSet, load_distractors
+from qa.eval.records import closed_hits
+from qa.eval.tune import heldout_set
+from qa.settings import Settings
+
+SETTINGS = ("open", "open-missing", "closed", "closed-other")
+
+
+def _records(docs: Sequence[EvalDoc]) -> list[dict[str, Any]]:
+    return [d.record() for d in docs]
+
+
+def build_indexes(
+    work: Path, distractors: Sequence[EvalDoc], halves: Sequence[Sequence[EvalDoc]], factory: Any
+) -> list[Any]:
+    """One assistant per half: the distractors plus that half's passages (reused if built)."""
+    base = work / "base"
+    if not (base / "manifest.json").exists():
+        if base.exists():
+            shutil.rmtree(base)
+        t0 = time.perf_counter()
+        report = factory(base).add_records(_records(distractors), origin="calibrate:distractors")
+        print(f"distractors: {report.summary()} in {time.perf_counter() - t0:.0f} s", flush=True)
+    out = []
+    for n, half in enumerate(halves):
+        path = work / f"half-{n}"
+        if not (path / "manifest.json").exists():
+            if path.exists():
+                shutil.rmtree(path)
+            shutil.copytree(base, path)
+        assistant = factory(path)
+        assistant.add_records(_records(half), origin=f"calibrate:half-{n}")
+        out.append(assistant)
+    return out
+
+
+def closed_negatives(eval_set: EvalSet) -> dict[str, EvalDoc]:
+    """For each question, the best BM25 held-out passage that holds none of its answers."""
+    from qa.reader.data import Example
+    from qa.reader.negatives import retrieved_negatives
+
+    docs = list(eval_set.docs)
+    by_text = {d.text: d for d in docs}
+    examples = []
+    for q in eval_set.questions:
+        context = eval_set.doc(q.doc_ids[0]).text
+        examples.append(Example(q.qid, q.question, context, tuple((a, 0) for a in q.answers)))
+    found = retrieved_negatives(examples, [d.text for d in docs], candidates=8)
+    return {examples[i].qid: by_text[text] for i, text in found.items()}
+
+
+def collect(
+    eval_set: EvalSet,
+    assistants: Sequence[Any],
+    half_of: dict[str, int],
+    negatives: dict[str, EvalDoc],
+    settings: Settings,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Candidate rows ``{qid, setting, rank, text, label, raw, features}`` for every read."""
+    extractor = assistants[0].extractor
+    rows: list[dict[str, Any]] = []
+    questions = list(eval_set.questions)
+    for n, q in enumerate(questions):
+        doc = eval_set.doc(q.doc_ids[0])
+        own = half_of[doc.doc_id]
+        reads = {
+            "open": assistants[own].passages_for([q.question])[0][1],
+            "open-missing": assistants[1 - own].passages_for([q.question])[0][1],
+            "closed": closed_hits(doc, settings),
+        }
+        if q.qid in negatives:
+            reads["closed-other"] = closed_hits(negatives[q.qid], settings)
+        for setting, hits in reads.items():
+            answerable = setting in ("open", "closed")
+            spans = extractor.extract(q.question, hits)
+            for rank, c in enumerate(candidates(q.question, spans, settings.answering)):
+                rows.append(
+                    {
+                        "qid": q.qid,
+                        "setting": setting,
+                        "rank": rank,
+                        "text": c.text,
+                        "label": int(answerable and max_exact(c.text, q.answers) == 1.0),
+                        "raw": c.raw,
+                        "features": list(c.features),
+                    }
+                )
+        if progress and (n + 1) % 50 == 0:
+            print(f"read {n + 1}/{len(questions)} questions", flush=True)
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--distractors", required=True, help="news articles (JSONL) as distractors")
+    ap.add_argument("--work", required=True, type=Path, help="folder for indexes and the report")
+    ap.add_argument("--artifact", default=None, help="reader artifact (default: the shipped one)")
+    ap.add_argument("--train", default=None, help="training data (default: the manifest's path)")
+    ap.add_argument("--limit", type=int, default=None, help="use a seeded sample of N questions")
+    ap.add_argument("--risk", type=float, default=0.2, help="target risk of the default threshold")
+    ap.add_argument("--write", action="store_true", help="write calibrator.json into the artifact")
+    args = ap.parse_args(argv)
+
+    from qa.assistant import Assistant
+    from qa.extract.neural import NeuralReader
+    from qa.reader.artifact import CALIBRATOR_FILE, find_artifact, read_manifest
+
+    artifact = Path(args.artifact) if args.artifact else find_artifact()
+    if artifact is None:
+        ap.error("no reader artifact to calibrate")
+    manifest = read_manifest(artifact)
+    training = manifest.get("training", {}).get("settings", {})
+    train_path = args.train or training.get("train_path")
+    seed = int(training.get("seed", 13))
+    fraction = float(training.get("heldout_fraction", 0.02))
+    eval_set = heldout_set(train_path, fraction, seed, args.limit)
+    docs = sorted(eval_set.docs, key=lambda d: d.doc_id)
+    random.Random(seed).shuffle(docs)
+    halves = [docs[0::2], docs[1::2]]
+    half_of = {d.doc_id: n for n, half in enumerate(halves) for d in half}
+    settings = Settings().replace(min_score=0.0, extractor="neural", use_calibrator=False)
+    reader = NeuralReader(artifact, max_answer_chars=settings.reading.max_answer_chars)
+
+    def factory(path: Path) -> Any:
+        return Assistant.open(path, settings=settings, extractor=reader)
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    distractors, _ = load_distractors(args.distractors)
+    assistants = build_indexes(args.work, distractors, halves, factory)
+    t0 = time.perf_counter()
+    rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings)
+    read_s = time.perf_counter() - t0
+    (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    weights_sha = str(manifest.get("weights", {}).get("sha256", ""))
+    calibrator, report = fit_calibrator(rows, reader_sha256=weights_sha, risk=args.risk)
+    command = "python -m qa.eval.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
+    report.update(
+        command=command,
+        artifact=str(artifact),
+        train=train_path,
+        heldout={"seed": seed, "fraction": fraction, "questions": len(eval_set.questions)},
+        distractors={"path": args.distractors, "articles": len(distractors)},
+        read_seconds=round(read_s, 1),
+    )
+    calibrator = dataclasses.replace(calibrator, provenance=report)
+    (args.work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    reliability_plot(report, args.work / "reliability.png")
+    calibrator.save(args.work / CALIBRATOR_FILE)
+    if args.write:
+        calibrator.save(artifact / CALIBRATOR_FILE)
+    print(json.dumps({k: v for k, v in report.items() if k != "reliability"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Clean spans, answer-type fit, candidate features and one citation per place."""
+
+from __future__ import annotations
+
+import pytest
+from test_compose import make_hit, span_of
+
+from qa.answer.citations import citations_of
+from qa.answer.compose import candidates, compose
+from qa.answer.features import FEATURES, clean_span, trim_offsets, type_fit
+from qa.common.question import answer_type
+from qa.settings import AnsweringSettings
+from qa.types import Span
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("Kenji Harada,", "Kenji Harada"),
+        ('"Squid Game"', "Squid Game"),
+        ("“Squid Game”", "Squid Game"),
+        ("the U.S.", "the U.S."),
+        ("Acme Inc.", "Acme Inc."),
+        ("in Seoul.", "in Seoul"),
+        ("(Yonhap)", "(Yonhap)"),
+        ("Yonhap)", "Yonhap"),
+        ("$5 million", "$5 million"),
+        ("4.5%", "4.5%"),
+        (" — Friday's talks;", "Friday's talks"),
+        ("...", ""),
+    ],
+)
+def test_trim_offsets(raw: str, want: str) -> None:
+    text = f"x {raw} y"
+    start, end = trim_offsets(text, 2, 2 + len(raw))
+    assert text[start:end] == want
+    if want:
+        assert text[start] not in ",.;:\"'“”" and text[end - 1] not in ",;:\"'“”"
+
+
+def test_clean_span_keeps_offsets_true() -> None:
+    hit = make_hit("He met Kenji Harada, the envoy, in Seoul.")
+    span = span_of(hit, "Kenji Harada,", 0.9)
+    cleaned = clean_span(span)
+    assert cleaned is not None and cleaned.text == "Kenji Harada"
+    assert hit.article.text[cleaned.start : cleaned.end] == cleaned.text
+    assert clean_span(span_of(hit, ",", 0.9)) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fits"),
+    [
+        ("Where was the dialogue held?", "Friday", 0.0),
+        ("Where was the dialogue held?", "Seoul", 1.0),
+        ("Who is Japan's counterpart?", "Friday", 0.0),
+        ("Who is Japan's counterpart?", "Takehiro Funakoshi", 1.0),
+        ("When were the talks held?", "Friday", 1.0),
+        ("When were the talks held?", "Seoul", 0.0),
+        ("How many people came?", "81,034", 1.0),
+        ("How many people came?", "Tuesday", 0.0),
+        ("What did he hope to build on?", "the outcome", 0.5),
+    ],
+)
+def test_type_fit(question: str, answer: str, fits: float) -> None:
+    assert type_fit(answer_type(question), answer) == fits
+
+
+def test_overlapping_spans_at_one_place_are_one_citation() -> None:
+    hit = make_hit("He met Kenji Harada, the envoy, in Seoul.")
+    spans = [span_of(hit, "Kenji Harada,", 0.8), span_of(hit, "Kenji Harada", 0.7)]
+    (candidate,) = candidates("Who did he meet?", spans, AnsweringSettings(retrieval_weight=0))
+    assert len(candidate.spans) == 2  # both give the answer ...
+    citations = citations_of(candidate)
+    assert len(citations) == 1  # ... but it is one place
+    assert citations[0].quote == "Kenji Harada"
+    answer = compose("Who did he meet?", spans, [hit], "t", AnsweringSettings(retrieval_weight=0))
+    assert answer.text == "Kenji Harada" and len(answer.citations) == 1
+
+
+def test_candidate_features_describe_agreement_and_type() -> None:
+    one = make_hit("The minister Ana Lee spoke on Monday in Seoul.", "a", 0)
+    two = make_hit("Ana Lee, the minister, left on Tuesday.", "b", 1, score=0.5)
+    spans = [
+        span_of(one, "Ana Lee", 0.6),
+        span_of(two, "Ana Lee", 0.5),
+        span_of(one, "Monday", 0.4),
+    ]
+    cands = candidates("Who is the minister?", spans, AnsweringSettings(retrieval_weight=1.0))
+    assert [c.text for c in cands] == ["Ana Lee", "Monday"]
+    f = dict(zip(FEATURES, cands[0].features, strict=True))
+    g = dict(zip(FEATURES, cands[1].features, strict=True))
+    assert len(cands[0].features) == len(FEATURES)
+    assert f["log_articles"] > g["log_articles"]
+    assert f["type_fit"] == 1.0 and g["type_fit"] == 0.0
+    assert f["candidate_rank"] == 0 and g["candidate_rank"] == 1
+    assert f["gap_to_next"] > 0 > g["gap_to_next"]
+    assert f["question_words_near"] > 0  # "minister" is next to the answer
+
+
+def test_neural_evidence_reaches_the_features() -> None:
+    hit = make_hit("Rates rose to 4.5 percent.")
+    start = hit.article.text.index("4.5 percent")
+    span = Span("4.5 percent", start, start + 11, 0.9, hit, logit=9.0, null_logit=2.5)
+    (candidate,) = candidates("What did rates rise to?", [span])
+    f = dict(zip(FEATURES, candidate.features, strict=True))
+    assert f["margin"] == 6.5 and f["span_logit"] == 9.0 and f["null_logit"] == 2.5
