@@ -106,7 +106,33 @@ class AnsweringSettings:
     rival_ratio: float = 0.5
 
 
-_SECTIONS = ("chunking", "ingest", "retrieval", "reading", "answering")
+@dataclass(frozen=True)
+class LimitSettings:
+    """Limits that protect a running service from oversized or degenerate input.
+
+    Attributes:
+        max_upload_bytes: Most bytes in one chat upload (all its files together).
+        max_upload_files: Most files in one chat upload.
+        max_articles_per_file: Most articles read from one file (JSON/JSONL).
+        max_chunks_per_article: Articles that would make more chunks are refused.
+        max_question_chars: Longest question accepted.
+        max_repeat_share: Text in which one word makes up more than this share of
+            its words (at least ``repeat_min_words`` of them) is refused as degenerate.
+        repeat_min_words: Texts shorter than this are never called degenerate.
+        upload_queue: Uploads that may wait behind the running one; more are refused.
+    """
+
+    max_upload_bytes: int = 20_000_000
+    max_upload_files: int = 50
+    max_articles_per_file: int = 10_000
+    max_chunks_per_article: int = 400
+    max_question_chars: int = 500
+    max_repeat_share: float = 0.5
+    repeat_min_words: int = 200
+    upload_queue: int = 4
+
+
+_SECTIONS = ("chunking", "ingest", "retrieval", "reading", "answering", "limits")
 
 
 @dataclass(frozen=True)
@@ -118,6 +144,7 @@ class Settings:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     reading: ReadingSettings = field(default_factory=ReadingSettings)
     answering: AnsweringSettings = field(default_factory=AnsweringSettings)
+    limits: LimitSettings = field(default_factory=LimitSettings)
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with fields of the sub-settings changed, by their (unique) names.
