@@ -8,6 +8,7 @@ from qa.settings import (
     AnsweringSettings,
     ChunkingSettings,
     IngestSettings,
+    LimitSettings,
     ReadingSettings,
     RetrievalSettings,
     Settings,
@@ -19,6 +20,7 @@ SECTIONS = {
     "retrieval": RetrievalSettings,
     "reading": ReadingSettings,
     "answering": AnsweringSettings,
+    "limits": LimitSettings,
 }
 
 
