@@ -76,7 +76,8 @@ class Assistant:
             else HybridRetriever(index, encoder, settings.retrieval)
         )
         self._pipeline = IngestPipeline(index, encoder, settings)
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # writes (ingest, delete), one at a time
+        self._load_lock = threading.Lock()  # lazy model loads; never held during a write
 
     @classmethod
     def open(
@@ -144,7 +145,7 @@ class Assistant:
     def extractor(self) -> Extractor:
         """The answer extractor (chosen once, lazily)."""
         if self._extractor is None:
-            with self._lock:
+            with self._load_lock:
                 if self._extractor is None:
                     self._extractor = make_extractor(
                         self.settings.reading.extractor, self.encoder, self.settings.reading
@@ -229,14 +230,14 @@ class Assistant:
         """
         if not self._calibrator_loaded:
             extractor = self.extractor
-            with self._lock:
-                found = (
-                    extractor.calibrator_file() if self.settings.answering.use_calibrator else None
-                )
-                if found is not None:
-                    path, sha = found
-                    self._calibrator = Calibrator.load(path, reader_sha256=sha)
-                self._calibrator_loaded = True
+            with self._load_lock:
+                if not self._calibrator_loaded:
+                    use = self.settings.answering.use_calibrator
+                    found = extractor.calibrator_file() if use else None
+                    if found is not None:
+                        path, sha = found
+                        self._calibrator = Calibrator.load(path, reader_sha256=sha)
+                    self._calibrator_loaded = True
         return self._calibrator
 
     def answer_from_hits(

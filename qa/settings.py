@@ -67,10 +67,13 @@ class ReadingSettings:
             (the neural reader when installed, else the heuristic), ``"neural"``
             or ``"heuristic"``.
         max_answer_chars: Longest answer span, in characters.
+        reader_artifact: The neural reader's artifact folder; ``None`` takes the
+            newest under ``qa/reader_artifacts/``.
     """
 
     extractor: str = "auto"
     max_answer_chars: int = 120
+    reader_artifact: str | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,6 @@ def test_every_field_can_be_replaced_by_name() -> None:
     for section, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
             default = getattr(cls(), f.name)
-            value = "x" if isinstance(default, str) else default + 1
+            value = "x" if isinstance(default, str) or default is None else default + 1
             changed = Settings().replace(**{f.name: value})
             assert getattr(getattr(changed, section), f.name) == value

@@ -1,7 +1,7 @@
 """The Gradio chat app: thin glue between the page and the library.
 
 :class:`~qa.chat.backend.ChatBackend` holds everything that is not layout (asking
-within a conversation, uploads, the index summary, the lock) and is tested without
+within a conversation, upload jobs, the index summary) and is tested without
 a server. :func:`build_app` lays out the Blocks page around a backend, and
 :func:`launch` serves it (127.0.0.1 by default, no analytics, no SSR, no
 web fonts fetched).
@@ -21,11 +21,11 @@ from typing import Any  # noqa: E402
 import gradio as gr  # noqa: E402
 
 from qa.chat.backend import (  # noqa: E402
-    MAX_QUESTION_CHARS,
-    MAX_UPLOAD_BYTES,
+    MAX_FILE_BYTES,
     UPLOAD_EXTENSIONS,
     ChatAssistant,
     ChatBackend,
+    UploadRefused,
 )
 from qa.chat.render import CSS, esc, render_report  # noqa: E402
 
@@ -52,6 +52,28 @@ def _session_id(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None) if request is not None else None
 
 
+def render_progress(backend: ChatBackend, job_id: str | None) -> str:
+    """One line on an upload job (queued, running, failed, done), and its report when over."""
+    snap = backend.progress(job_id)
+    job = backend.job(job_id)
+    if snap is None or job is None:
+        return "<p>No upload running.</p>"
+    status, done, total = snap["status"], snap["done"], snap["total"]
+    if status == "queued":
+        line = f"Upload queued ({snap['ahead']} ahead of it)…"
+    elif status == "running":
+        line = (
+            f"Adding file {done + 1} of {total}: {snap['current']} "
+            f"({snap['passages']} passages embedded, {snap['seconds']:.0f} s)…"
+        )
+    elif status == "failed":
+        line = f"Upload failed after {snap['seconds']:.1f} s: {snap['error']}"
+    else:
+        line = f"{total} file(s) in {snap['seconds']:.1f} s"
+    report = render_report(job.results) if status in ("done", "failed") else ""
+    return f'{report}<p class="qa-upload-status">{esc(line)}</p>'
+
+
 def theme() -> gr.themes.Base:
     """Gradio's default look with local fonts (nothing fetched from the web)."""
     return gr.themes.Default(
@@ -65,12 +87,16 @@ def build_app(
     *,
     examples: Sequence[str] = (),
     title: str = "News QA",
+    poll_seconds: float = 1.0,
 ) -> gr.Blocks:
     """Lay out the chat page around an assistant (or a ready backend).
 
     API names (for ``gradio_client``): ``/ask`` (question -> chat, box, last
-    answer JSON), ``/upload`` (files -> report, index summary, emptied file box), ``/info``,
-    ``/clear``.
+    answer JSON), ``/upload`` (files -> status, job id, emptied file box: it starts a
+    background job and returns at once), ``/upload_status`` (job id -> the job's
+    progress as JSON: status, done, total, current, passages, seconds, error, results),
+    ``/info``, ``/clear``. The page polls its job with a ``gr.Timer`` until it ends,
+    then shows the per-file report and refreshes the summary; questions go on meanwhile.
     """
     backend = assistant if isinstance(assistant, ChatBackend) else ChatBackend(assistant)
 
@@ -91,15 +117,25 @@ def build_app(
     def forget(request: gr.Request):
         backend.forget(_session_id(request))
 
-    def upload(files: list[str] | None, progress=gr.Progress()):  # noqa: B008
-        def step(i: int, n: int, name: str) -> None:
-            progress((i, n), desc=f"adding {name}" if i < n else "done", unit="files")
+    def upload(files: list[str] | None):
+        try:
+            job = backend.submit_upload(files if files is not None else [])
+        except UploadRefused as exc:
+            return f'<p class="qa-upload-status">{esc(exc)}</p>', "", None
+        return render_progress(backend, job.job_id), job.job_id, None  # empty the file box
 
-        started = time.perf_counter()
-        results = backend.upload(files if files is not None else [], step)
-        report = render_report(results)
-        report += f"<p>{len(results)} file(s) in {time.perf_counter() - started:.1f} s</p>"
-        return report, backend.info_html(), None  # empty the box for the next files
+    def arm(job_id: str) -> gr.Timer:
+        return gr.Timer(active=bool(job_id))
+
+    def poll(job_id: str):
+        snap = backend.progress(job_id)
+        over = snap is None or snap["status"] in ("done", "failed")
+        info_html = backend.info_html() if over else gr.skip()
+        return render_progress(backend, job_id), info_html, gr.Timer(active=not over)
+
+    def upload_status(job: str) -> dict[str, Any]:
+        """Progress of an upload job: status, done, total, current, results when over."""
+        return backend.progress(job) or {"job": job, "status": "unknown"}
 
     with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
         with gr.Row():
@@ -122,7 +158,7 @@ def build_app(
                         elem_id="qa-question",
                         scale=5,
                         max_lines=3,
-                        max_length=MAX_QUESTION_CHARS,
+                        max_length=backend.limits.max_question_chars,
                         autofocus=True,
                     )
                     send = gr.Button("Ask", variant="primary", elem_id="qa-ask", scale=1)
@@ -138,10 +174,13 @@ def build_app(
                     ]
                 else:
                     example_buttons = []
+                limits = backend.limits
                 gr.Markdown(
                     "### Add articles\n"
                     f"{', '.join(UPLOAD_EXTENSIONS)} · up to "
-                    f"{backend.max_upload_bytes // 1_000_000} MB per file"
+                    f"{backend.max_file_bytes / 1e6:g} MB a file, {limits.max_upload_files} "
+                    f"files and {limits.max_upload_bytes / 1e6:g} MB an upload. Questions "
+                    "can be asked while it runs."
                 )
                 files = gr.File(
                     file_count="multiple",
@@ -150,6 +189,8 @@ def build_app(
                     elem_id="qa-upload",
                 )
                 report = gr.HTML(elem_id="qa-report")
+                job_box = gr.Textbox(visible=False, elem_id="qa-job")
+                timer = gr.Timer(poll_seconds, active=False)
 
         outputs = [chatbot, box, last]
         box.submit(ask, [box], outputs, api_name="ask", concurrency_limit=4)
@@ -164,7 +205,11 @@ def build_app(
             )
         clear_btn.click(clear, None, [chatbot, last], api_name="clear")
         chatbot.clear(forget)  # the chat's own trash button also starts over
-        files.upload(upload, [files], [report, info, files], api_name="upload", concurrency_limit=1)
+        files.upload(upload, [files], [report, job_box, files], api_name="upload").then(
+            arm, [job_box], [timer], api_visibility="private"
+        )
+        timer.tick(poll, [job_box], [report, info, timer], api_visibility="private")
+        gr.api(upload_status, api_name="upload_status")
         demo.load(backend.info_html, None, info, api_name="info")
         demo.unload(forget)
     demo.queue(default_concurrency_limit=4)
@@ -178,7 +223,7 @@ def launch(
     port: int | None = 7860,
     block: bool = True,
     quiet: bool = True,
-    max_upload_bytes: int = MAX_UPLOAD_BYTES,
+    max_file_bytes: int = MAX_FILE_BYTES,
     warm: bool = True,
 ) -> str:
     """Serve ``demo`` and return its local URL (blocks until stopped if ``block``).
@@ -195,7 +240,7 @@ def launch(
         share=False,
         inbrowser=False,
         ssr_mode=False,
-        max_file_size=max_upload_bytes,
+        max_file_size=max_file_bytes,
         theme=theme(),
         css=CSS,
         footer_links=["api"],

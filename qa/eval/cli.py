@@ -103,6 +103,13 @@ def _common(default_mode: str) -> Callable[[Callable[..., Any]], Callable[..., A
                 help="Target error rate for the risk-controlled threshold.",
             ),
             click.option(
+                "--reader",
+                "reader_artifact",
+                type=click.Path(exists=True, file_okay=False),
+                default=None,
+                help="Reader artifact folder (default: the newest installed).",
+            ),
+            click.option(
                 "--time-unaware",
                 is_flag=True,
                 help="Baseline without time: no as-of per question, no question time scope, "
@@ -152,6 +159,8 @@ def _run(eval_set: EvalSet, opts: dict[str, Any]) -> None:
     settings = Settings()
     if opts["retrieval_weight"] is not None:
         settings = settings.replace(retrieval_weight=opts["retrieval_weight"])
+    if opts["reader_artifact"] is not None:
+        settings = settings.replace(reader_artifact=opts["reader_artifact"])
     try:
         summary = run_eval(sampled, cfg, settings=settings, factory=default_factory(encoder))
     except (EvalError, DataError) as exc:

@@ -116,15 +116,13 @@ def default_factory(encoder: Any = None) -> AssistantFactory:
 
 
 def _neural_reader(settings: Settings) -> Any:
-    """Return a ready NeuralReader, or ``None`` to let the assistant choose."""
-    try:
-        from qa.extract.neural import NeuralReader
-    except ImportError:
-        return None
-    available = getattr(NeuralReader, "available", None)
-    if callable(available) and not available():
-        raise EvalError("no trained neural reader is installed (NeuralReader.available() is False)")
-    return NeuralReader(max_answer_chars=settings.reading.max_answer_chars)
+    """A NeuralReader for ``settings.reading`` (its artifact, or the newest installed)."""
+    from qa.extract.neural import NeuralReader
+
+    artifact = settings.reading.reader_artifact
+    if not NeuralReader.available(artifact):
+        raise EvalError(f"no trained neural reader at {artifact or 'qa/reader_artifacts/'}")
+    return NeuralReader(artifact, max_answer_chars=settings.reading.max_answer_chars)
 
 
 def neural_available() -> str | None:

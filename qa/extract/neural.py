@@ -67,7 +67,7 @@ class NeuralReader:
     @classmethod
     def build(cls, encoder: Encoder, settings: ReadingSettings) -> NeuralReader:
         """The shipped reader, with the reading settings (registry entry point)."""
-        return cls(max_answer_chars=settings.max_answer_chars)
+        return cls(settings.reader_artifact, max_answer_chars=settings.max_answer_chars)
 
     @staticmethod
     def available(artifact: str | Path | None = None) -> bool:

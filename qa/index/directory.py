@@ -211,13 +211,15 @@ class Index:
         manifest = self._manifest(generation, final_dir, len(articles), len(chunk_map))
         atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
         self.manifest = manifest
-        self.state = IndexState(
+        state = IndexState(
             generation,
             articles,
             chunk_map,
             index,
             {a.content_hash: a.article_id for a in articles.values()},
         )
+        state.bm25()  # built before the switch, so no question after a write waits for it
+        self.state = state
         self._remove_stale(keep=name)
 
     def _manifest(

@@ -1,14 +1,16 @@
 """The ingest pipeline: parsed articles -> what changed -> chunks -> vectors -> commit.
 
-Under the index's writer lock it compares each article with what is stored
-(content-derived ids: an unchanged article is skipped, a changed one replaces its
-old chunks, an identical text under another id is a duplicate), chunks and embeds
-only what is new, and commits one new generation.
+It compares each article with what is stored (content-derived ids: an unchanged
+article is skipped, a changed one replaces its old chunks, an identical text under
+another id is a duplicate), chunks and embeds only what is new, and commits one new
+generation. The slow part (chunking and embedding) runs without the index's writer
+lock, planned against the current generation; only the re-plan against the state the
+writer lock yields and the commit are exclusive (see :meth:`IngestPipeline.add_articles`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,17 @@ def chunk_and_embed(
         for a in by_id.values()
         for c in chunk_article(a, chunking.max_tokens, chunking.overlap_tokens)
     ]
+    return chunks, embed_chunks(chunks, by_id, settings, encoder, progress)
+
+
+def embed_chunks(
+    chunks: Sequence[Chunk],
+    by_id: Mapping[str, Article],
+    settings: Settings,
+    encoder: Encoder,
+    progress: Progress | None = None,
+) -> np.ndarray:
+    """Unit vectors of ``chunks`` (their articles in ``by_id``), in batches, one row per chunk."""
     texts = [embedding_text(by_id[c.article_id], c) for c in chunks]
     batch = settings.ingest.encode_batch_size
     vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
@@ -83,7 +96,71 @@ def chunk_and_embed(
         vectors[lo : lo + batch] = encoder.encode(texts[lo : lo + batch], batch)
         if progress is not None:
             progress(min(batch, len(texts) - lo))
-    return chunks, vectors
+    return vectors
+
+
+@dataclass
+class Prepared:
+    """Articles chunked and embedded ahead of the commit, keyed by article id.
+
+    ``chunks[id]`` and ``vectors[id]`` belong to the version of the article whose
+    content hash is ``hashes[id]``; ``too_big`` maps the ids of articles over the
+    chunk limit (by content hash) to their rejection.
+    """
+
+    chunks: dict[str, list[Chunk]] = field(default_factory=dict)
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)
+    too_big: dict[tuple[str, str], Rejection] = field(default_factory=dict)
+
+    def has(self, article: Article) -> bool:
+        """Whether this version of ``article`` is already chunked (and embedded or refused)."""
+        key = (article.article_id, article.content_hash)
+        return self.hashes.get(article.article_id) == article.content_hash or key in self.too_big
+
+    def refusal(self, article: Article) -> Rejection | None:
+        """The chunk-limit rejection of this version of ``article``, if any."""
+        return self.too_big.get((article.article_id, article.content_hash))
+
+
+def prepare(
+    articles: Iterable[Article],
+    settings: Settings,
+    encoder: Encoder,
+    progress: Progress | None = None,
+    into: Prepared | None = None,
+) -> Prepared:
+    """Chunk and embed ``articles`` (no lock needed); refuse those over the chunk limit.
+
+    An article that would make more than ``settings.limits.max_chunks_per_article``
+    chunks is not embedded; it is recorded as a :class:`Rejection` naming the
+    article (its origin, else its id) and the limit.
+    """
+    done = into if into is not None else Prepared()
+    limit = settings.limits.max_chunks_per_article
+    chunking = settings.chunking
+    by_id: dict[str, Article] = {}
+    todo: list[Chunk] = []
+    for article in articles:
+        chunks = chunk_article(article, chunking.max_tokens, chunking.overlap_tokens)
+        if len(chunks) > limit:
+            done.too_big[(article.article_id, article.content_hash)] = Rejection(
+                article.origin or article.article_id,
+                f"article {article.title[:80]!r} would make {len(chunks)} passages; "
+                f"the limit is {limit} per article",
+            )
+            continue
+        by_id[article.article_id] = article
+        done.chunks[article.article_id] = chunks
+        done.hashes[article.article_id] = article.content_hash
+        todo.extend(chunks)
+    vectors = embed_chunks(todo, by_id, settings, encoder, progress)
+    row = 0
+    for article_id in by_id:
+        n = len(done.chunks[article_id])
+        done.vectors[article_id] = vectors[row : row + n]
+        row += n
+    return done
 
 
 class IngestPipeline:
@@ -136,12 +213,34 @@ class IngestPipeline:
         rejected: Iterable[Rejection] = (),
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Add or update parsed articles and commit one new generation (if anything changed)."""
+        """Add or update parsed articles and commit one new generation (if anything changed).
+
+        The slow part runs without the writer lock: plan against the current
+        generation, chunk and embed what it adds. Then, under :meth:`Index.writer`,
+        plan again against the state it yields (another writer may have committed
+        meanwhile), chunk and embed only what that adds beyond what was already
+        done (normally nothing), and commit. Readers never wait: they keep reading
+        the old :class:`IndexState` until the commit swaps in the new one.
+        Articles over ``settings.limits.max_chunks_per_article`` chunks are
+        reported as rejected; nothing already stored is lost.
+        """
+        articles = list(articles)
+        rejected = list(rejected)
+        early = plan(self.index.state, articles)
+        done = prepare(early.fresh.values(), self.settings, self.encoder, progress)
         with self.index.writer() as state:
             todo = plan(state, articles)
-            if todo.fresh:
-                fresh = list(todo.fresh.values())
-                chunks, vectors = chunk_and_embed(fresh, self.settings, self.encoder, progress)
+            missing = [a for a in todo.fresh.values() if not done.has(a)]
+            if missing:
+                prepare(missing, self.settings, self.encoder, progress, into=done)
+            refused = {aid for aid, a in todo.fresh.items() if done.refusal(a) is not None}
+            rejected.extend(r for a in todo.fresh.values() if (r := done.refusal(a)) is not None)
+            todo.added = [aid for aid in todo.added if aid not in refused]
+            todo.updated = [aid for aid in todo.updated if aid not in refused]
+            fresh = [a for aid, a in todo.fresh.items() if aid not in refused]
+            if fresh:
+                chunks = [c for a in fresh for c in done.chunks[a.article_id]]
+                vectors = np.concatenate([done.vectors[a.article_id] for a in fresh])
                 self.index.commit(fresh=fresh, chunks=chunks, vectors=vectors, deleted=[])
             return todo.report(rejected)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
+from qa.settings import Settings
 from qa.types import Answer, Citation, Filters, IngestReport, Rejection
 
 KOREA = (
@@ -66,7 +67,9 @@ class FakeAssistant:
     """Keyword rules over three articles; ``add`` ingests text files (BAD ones rejected).
 
     ``delay`` makes each ask/add sleep, so concurrency tests see overlap; the
-    fake records whether an ask ever ran while an add was in progress.
+    fake records whether an ask ever ran while an add was in progress. When
+    ``gate`` is set, ``add`` sets ``add_started`` and waits for ``gate`` first.
+    ``settings`` holds the limits the chat reads (as on the real assistant).
     """
 
     RULES = [
@@ -77,8 +80,11 @@ class FakeAssistant:
         (("marathon",), "sports", "Kim Min-ji"),
     ]
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, settings: Settings | None = None) -> None:
         self.delay = delay
+        self.settings = settings if settings is not None else Settings()
+        self.gate: threading.Event | None = None
+        self.add_started = threading.Event()
         self.articles = {
             "korea": ("S. Korea, Japan hold strategic dialogue", KOREA),
             "evil": ('Evil <img src=x onerror="window.__pwned=3"> title', EVIL),
@@ -123,6 +129,9 @@ class FakeAssistant:
             self.adding += 1
             self.overlap |= self.asking > 0
         try:
+            self.add_started.set()
+            if self.gate is not None:
+                assert self.gate.wait(10), "test gate never opened"
             if self.delay:
                 time.sleep(self.delay)
             added, unchanged, rejected = [], [], []
@@ -137,6 +146,8 @@ class FakeAssistant:
                 else:
                     self.articles[art] = (p.stem, text)
                     added.append(art)
+                    if progress is not None:
+                        progress(1, 0)  # one passage embedded
             return IngestReport(tuple(added), (), tuple(unchanged), tuple(rejected))
         finally:
             with self._guard:

@@ -1,17 +1,14 @@
 """The chat handler (ChatBackend) without a server: answer, no-answer, follow-up, escaping,
-uploads and concurrency."""
+uploads and concurrency (background upload jobs: tests/chat/test_chat_uploads.py)."""
 
 from __future__ import annotations
 
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from chatfakes import FakeAssistant, assert_harmless
 
-from qa.chat.backend import MAX_QUESTION_CHARS, ChatBackend, warm_up
-from qa.chat.locks import ReadWriteLock
+from qa.chat.backend import ChatBackend, warm_up
 from qa.chat.render import NOT_FOUND
 
 
@@ -84,8 +81,19 @@ def test_empty_and_long_questions(fake_assistant):
     backend = ChatBackend(fake_assistant)
     session = backend.respond("   ")
     assert session.messages == [] and fake_assistant.calls == []
-    backend.respond("x" * (MAX_QUESTION_CHARS + 50), session)
-    assert len(fake_assistant.calls[-1][0]) == MAX_QUESTION_CHARS
+    limit = backend.limits.max_question_chars
+    backend.respond("x" * limit, session)
+    assert len(fake_assistant.calls[-1][0]) == limit  # at the limit: asked as is
+    calls = len(fake_assistant.calls)
+    backend.respond("why " * 200, session)
+    assert len(fake_assistant.calls) == calls  # over it: not asked, not cut
+    reply = session.messages[-1]["content"]
+    assert reply == (
+        "<p>Your question is 799 characters long; the limit is 500. "
+        "Please ask a shorter question.</p>"
+    )
+    assert session.messages[-2]["content"].endswith("…")  # the question shown, shortened
+    assert session.last["error"].startswith("Your question is 799 characters long")
 
 
 def test_assistant_error_is_one_escaped_line(fake_assistant):
@@ -110,7 +118,7 @@ def test_upload_reports_each_file(fake_assistant, tmp_path):
     empty = tmp_path / "empty.html"
     empty.write_text("")
     steps = []
-    backend = ChatBackend(fake_assistant, max_upload_bytes=1000)
+    backend = ChatBackend(fake_assistant, max_file_bytes=1000)
     before = fake_assistant.info().articles
     results = backend.upload(
         [good, bad, exe, big, empty, tmp_path / "gone.txt", good],
@@ -134,12 +142,12 @@ def test_upload_exception_becomes_rejection(fake_assistant, tmp_path):
     f = tmp_path / "a.json"
     f.write_text("{}")
 
-    def boom(paths):
-        raise ValueError("invalid JSON at line 1\ntrace")
+    def boom(paths, progress=None):
+        raise ValueError(f"invalid JSON in {paths[0]} at line 1\ntrace")
 
     fake_assistant.add = boom
     (result,) = ChatBackend(fake_assistant).upload([f])
-    assert result.rejected == ("invalid JSON at line 1",)
+    assert result.rejected == ("invalid JSON in a.json at line 1",)  # no server path shown
 
 
 def test_uploaded_article_is_answerable(fake_assistant, tmp_path):
@@ -174,7 +182,7 @@ def test_concurrent_questions_get_their_own_answers():
     assert fake.max_asking > 1  # questions really ran together
 
 
-def test_uploads_wait_for_questions_and_questions_for_uploads(tmp_path):
+def test_questions_and_uploads_run_together(tmp_path):
     fake = FakeAssistant(delay=0.03)
     backend = ChatBackend(fake)
     files = []
@@ -188,65 +196,10 @@ def test_uploads_wait_for_questions_and_questions_for_uploads(tmp_path):
         asks += [pool.submit(backend.respond, "Who is the editor?") for _ in range(10)]
         answers = [a.result().last["answer"] for a in asks]
         reports = [u.result()[0] for u in ups]
-    assert not fake.overlap  # no question ever ran while an upload was writing
     assert answers[:10] == ["Kim Min-ji"] * 10
     assert answers[10:] == ["Ada <b>Bold</b> Lovelace"] * 10
     assert [r.added for r in reports] == [1, 1, 1, 1]
     assert fake.info().articles == 3 + 4
-
-
-def test_rw_lock_semantics():
-    lock = ReadWriteLock()
-    with lock.read(), lock.read():
-        assert lock.readers == 2 and not lock.writing
-    order = []
-    entered = threading.Event()
-
-    def writer():
-        with lock.write():
-            order.append("write")
-
-    with lock.read():
-        t = threading.Thread(target=writer)
-        t.start()
-        time.sleep(0.05)
-        assert order == []  # the writer waits for the reader
-        entered.set()
-    t.join(2)
-    assert order == ["write"] and lock.readers == 0 and not lock.writing
-
-
-def test_rw_lock_writer_blocks_new_readers():
-    lock = ReadWriteLock()
-    log = []
-    first_reader = threading.Event()
-    release = threading.Event()
-
-    def reader(name, hold=None):
-        with lock.read():
-            log.append(name)
-            if hold:
-                first_reader.set()
-                hold.wait(2)
-
-    def writer():
-        with lock.write():
-            log.append("w")
-
-    r1 = threading.Thread(target=reader, args=("r1", release))
-    r1.start()
-    first_reader.wait(2)
-    w = threading.Thread(target=writer)
-    w.start()
-    time.sleep(0.05)
-    r2 = threading.Thread(target=reader, args=("r2",))
-    r2.start()
-    time.sleep(0.05)
-    assert log == ["r1"]  # r2 queues behind the waiting writer
-    release.set()
-    for t in (r1, w, r2):
-        t.join(2)
-    assert log == ["r1", "w", "r2"]
 
 
 def test_answer_json_and_warm_up(fake_assistant):

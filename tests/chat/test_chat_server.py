@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from chatfakes import FakeAssistant, free_port
 
 gradio_client = pytest.importorskip("gradio_client")
 
 from qa.chat.app import build_app, launch  # noqa: E402
-from qa.chat.backend import MAX_UPLOAD_BYTES, SAMPLE_EXAMPLES  # noqa: E402
+from qa.chat.backend import MAX_FILE_BYTES, SAMPLE_EXAMPLES  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +43,7 @@ def test_binds_to_localhost(server):
 def test_api_endpoints(server):
     url, _ = server
     api = client(url).view_api(print_info=False, return_format="dict")
-    assert {"/ask", "/upload", "/info", "/clear"} <= set(api["named_endpoints"])
+    assert {"/ask", "/upload", "/upload_status", "/info", "/clear"} <= set(api["named_endpoints"])
 
 
 def test_ask_and_follow_up_over_http(server):
@@ -98,6 +100,16 @@ def test_concurrent_clients_get_separate_answers(server):
         assert set(users[:2]) == {q.replace("'", "&#x27;")}
 
 
+def wait_for_job(c, job_id: str, timeout: float = 30.0) -> dict:
+    """Poll ``/upload_status`` (as the page's timer does) until the job is over."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status = c.predict(job_id, api_name="/upload_status")
+        if status["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return status
+        time.sleep(0.1)
+
+
 def test_upload_while_asking(server, tmp_path):
     url, fake = server
     good = tmp_path / "harbour.txt"
@@ -107,19 +119,38 @@ def test_upload_while_asking(server, tmp_path):
     before = fake.info().articles
     c = client(url)
     asks = [client(url).submit("Who won the marathon?", api_name="/ask") for _ in range(4)]
-    report, info, box = c.predict(
+    status, job_id, box = c.predict(
         [gradio_client.handle_file(str(good)), gradio_client.handle_file(str(bad))],
         api_name="/upload",
     )
+    assert job_id and box is None  # started in the background; the file box is emptied
+    assert "Upload queued" in status or "Adding file" in status or "file(s) in" in status
     for job in asks:
         assert job.result(timeout=60)[2]["answer"] == "Kim Min-ji"
-    assert "<td>harbour.txt</td><td>added</td>" in report
-    assert "<td>bad.txt</td><td>rejected</td>" in report and "no article text found" in report
-    assert fake.info().articles == before + 1 and box is None
-    assert f"<th>Articles</th><td>{before + 1}</td>" in info
-    assert not fake.overlap
+    progress = wait_for_job(c, job_id)
+    assert progress["status"] == "done" and (progress["done"], progress["total"]) == (2, 2)
+    rows = {r["name"]: r for r in progress["results"]}
+    assert rows["harbour.txt"]["status"] == "added"
+    assert rows["bad.txt"]["rejected"] == ["no article text found"]
+    assert fake.info().articles == before + 1
+    assert f"<th>Articles</th><td>{before + 1}</td>" in c.predict(api_name="/info")
     _, _, last = c.predict("Harbour cranes repaired?", api_name="/ask")
     assert last["found"] and last["citations"][0]["title"] == "harbour"
+
+
+def test_upload_over_the_file_limit_is_refused_with_a_message(server, tmp_path):
+    url, fake = server
+    limit = fake.settings.limits.max_upload_files
+    files = []
+    for i in range(limit + 1):
+        f = tmp_path / f"s{i}.txt"
+        f.write_text(f"Story {i} about a ferry.")
+        files.append(gradio_client.handle_file(str(f)))
+    before = fake.info().articles
+    status, job_id, _ = client(url).predict(files, api_name="/upload")
+    assert job_id == "" and f"the limit is {limit} files per upload" in status
+    assert fake.info().articles == before
+    assert client(url).predict("nope", api_name="/upload_status")["status"] == "unknown"
 
 
 def test_upload_refuses_other_types_and_big_files(server, tmp_path):
@@ -127,7 +158,7 @@ def test_upload_refuses_other_types_and_big_files(server, tmp_path):
     exe = tmp_path / "tool.exe"
     exe.write_bytes(b"MZ\x90\x00")
     big = tmp_path / "big.txt"
-    big.write_bytes(b"word " * (MAX_UPLOAD_BYTES // 5 + 1000))
+    big.write_bytes(b"word " * (MAX_FILE_BYTES // 5 + 1000))
     before = fake.info().articles
     c = client(url)
     with pytest.raises(Exception, match="Invalid file type"):
