@@ -79,8 +79,9 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and
-# an upper-case letter, digit or opening quote; or at a blank line.
-_BOUNDARY = re.compile(r"([.!?…]+[\"'”’)\]]*)(\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n")
+# an upper-case letter, digit or opening quote; or at a blank line. The lookbehind makes
+# a match start only at the first mark of a run (same matches, linear time on "!!!...").
+_BOUNDARY = re.compile(r"(?<![.!?…])([.!?…]+[\"'”’)\]]*)(\s+)(?=[\"“‘(\[]?[A-Z0-9])|\n\s*\n")
 
 
 def count_tokens(text: str) -> int:

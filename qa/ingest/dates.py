@@ -157,7 +157,11 @@ def normalise_date(value: Any, *, today: date | None = None) -> str | None:
     if isinstance(value, int) and 19000101 <= value <= 99991231:
         return _checked(value // 10000, value // 100 % 100, value % 100, today)
     if isinstance(value, int | float):
-        return _from_timestamp(float(value), today)
+        try:
+            seconds = float(value)
+        except OverflowError:  # an int past 1e308 (JSON allows any length)
+            return None
+        return _from_timestamp(seconds, today)
     if not isinstance(value, str):
         return None  # dicts ({"$date": ...}), lists, other objects
     text = value.strip()
@@ -174,7 +178,9 @@ def normalise_date(value: Any, *, today: date | None = None) -> str | None:
         # two different defaults reveal a missing year or month: such values give None
         first = date_parser.parse(text, default=datetime(2000, 1, 1), ignoretz=True)
         second = date_parser.parse(text, default=datetime(2004, 2, 1), ignoretz=True)
-    except (ValueError, OverflowError, TypeError):
+    except (ValueError, ArithmeticError, TypeError):
+        # ArithmeticError: OverflowError, and decimal.InvalidOperation on a seconds
+        # field of 29+ digits ("01p15:0222...", found by benchmarks/fuzz_ingest.py)
         return None
     if (first.year, first.month) != (second.year, second.month):
         return None

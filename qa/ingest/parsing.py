@@ -3,14 +3,17 @@
 Supported inputs: ``.txt``/``.md`` (one article per file), ``.json`` (one
 record, a list of records, or ``{"articles": [...]}``), ``.jsonl`` (one record
 per line) and ``.html``/``.htm`` pages (article text extracted with
-trafilatura). Problems are reported per file (or per JSONL line) as
-:class:`~qa.types.Rejection` values; they never abort a batch.
+trafilatura). Problems are reported per file (or per JSON record / JSONL line)
+as :class:`~qa.types.Rejection` values; they never abort a batch. The limits of
+:mod:`qa.ingest.limits` apply: archives, degenerate texts and records past
+``max_articles_per_file`` are refused (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -23,6 +26,16 @@ from qa.ingest.dates import (
     find_dateline,
 )
 from qa.ingest.dates import normalise_date as normalise_date
+from qa.ingest.limits import (
+    archive_kind,
+    archive_message,
+    binary_problem,
+    degenerate,
+    json_problem,
+    too_many_records,
+    walk_folder,
+)
+from qa.settings import LimitSettings
 from qa.types import Article, Rejection
 
 SUPPORTED = (".txt", ".md", ".json", ".jsonl", ".html", ".htm")
@@ -116,7 +129,11 @@ def _title_line(text: str) -> str | None:
 
 
 def article_from_record(
-    record: Mapping[str, Any], origin: str, *, key: str | None = None
+    record: Mapping[str, Any],
+    origin: str,
+    *,
+    key: str | None = None,
+    limits: LimitSettings | None = None,
 ) -> Article:
     """Build an :class:`Article` from a JSON-like record.
 
@@ -132,8 +149,11 @@ def article_from_record(
     content hash covers title, text, date, source and url, so re-ingesting the
     same record is a no-op and a changed one replaces the old version.
 
+    With ``limits``, a degenerate text (:func:`qa.ingest.limits.degenerate`) is
+    refused too.
+
     Raises:
-        InputError: If no usable text field is present.
+        InputError: If no usable text field is present, or the text is degenerate.
 
     """
     if not isinstance(record, Mapping):
@@ -143,6 +163,9 @@ def article_from_record(
         raise InputError(f"missing text field (one of: {', '.join(_TEXT_FIELDS)})")
     if "\x00" in text:
         raise InputError("text contains NUL bytes (binary data?)")
+    problem = degenerate(text, limits) if limits is not None else None
+    if problem is not None:
+        raise InputError(problem)
     dateline = find_dateline(text)
     _, inline_source = infer_metadata(text)
     title_value = _first(record, _TITLE_FIELDS)
@@ -186,38 +209,47 @@ def article_from_record(
 
 
 def _read_text(path: Path, max_bytes: int) -> str:
+    data = b""
     try:
         size = path.stat().st_size
+        if 0 < size <= max_bytes:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise InputError(f"cannot read file ({exc.strerror})") from exc
+        raise InputError(f"cannot read file ({exc.strerror or exc})") from exc
     if size == 0:
         raise InputError("empty file")
+    size = max(size, len(data))  # a file may grow after stat; the read stops past the limit
     if size > max_bytes:
         raise InputError(f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
-    data = path.read_bytes()
-    if b"\x00" in data[:8192]:
-        raise InputError("binary file (NUL bytes), not text")
+    problem = binary_problem(path, data)
+    if problem is not None:
+        raise InputError(problem)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
-            f"not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 1]!r})"
+            f"{path.name} is not valid UTF-8 (byte {exc.start}: "
+            f"{data[exc.start : exc.start + 1]!r}): save it as UTF-8"
         ) from exc
     if not text.strip():
         raise InputError("file holds only whitespace")
     return text
 
 
-def _read_html(text: str, origin: str) -> dict[str, Any]:
+def _read_html(text: str) -> dict[str, Any]:
     import trafilatura
 
-    # no extensive date search: it turns a footer's "Copyright 2024" into 2024-01-01
-    doc = trafilatura.bare_extraction(
-        text,
-        with_metadata=True,
-        include_comments=False,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-    )
+    try:
+        # no extensive date search: it turns a footer's "Copyright 2024" into 2024-01-01
+        doc = trafilatura.bare_extraction(
+            text,
+            with_metadata=True,
+            include_comments=False,
+            date_extraction_params={"extensive_search": False, "original_date": True},
+        )
+    except Exception as exc:  # a third-party parser on arbitrary markup
+        raise InputError(f"cannot parse the HTML page ({type(exc).__name__})") from exc
     if doc is None:
         raise InputError("no article text found in the HTML page")
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -233,74 +265,127 @@ def _read_html(text: str, origin: str) -> dict[str, Any]:
     }
 
 
-def read_path(path: Path, max_bytes: int) -> Iterator[Article | Rejection]:
-    """Read one file into articles, yielding a :class:`Rejection` per problem."""
+def read_path(
+    path: Path, max_bytes: int, limits: LimitSettings | None = None
+) -> Iterator[Article | Rejection]:
+    """Read one file into articles, yielding a :class:`Rejection` per problem.
+
+    Nothing raises for bad content: unreadable, oversized, archived, binary or
+    non-UTF-8 files, malformed records and degenerate texts each become a
+    rejection naming the file (``path:line`` for JSONL, ``path[n]`` for JSON lists).
+
+    Args:
+        path: The file.
+        max_bytes: Larger files are refused (``settings.ingest.max_file_bytes``).
+        limits: The limits in force (default: ``LimitSettings()``).
+    """
+    limits = limits if limits is not None else LimitSettings()
     origin = str(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        yield Rejection(
-            origin,
-            f"unsupported file type '{suffix or '(none)'}' (supported: {', '.join(SUPPORTED)})",
-        )
+        kind = archive_kind(path, b"")
+        supported = ", ".join(SUPPORTED)
+        unsupported = f"unsupported file type '{suffix or '(none)'}' (supported: {supported})"
+        yield Rejection(origin, archive_message(kind) if kind else unsupported)
         return
     try:
         text = _read_text(path, max_bytes)
     except InputError as exc:
         yield Rejection(origin, str(exc))
         return
-    key = str(path.resolve())
-    if suffix in (".txt", ".md"):
-        yield _safe(lambda: article_from_record({"text": text}, origin, key=key), origin)
-    elif suffix in (".html", ".htm"):
-        yield _safe(lambda: article_from_record(_read_html(text, origin), origin, key=key), origin)
-    elif suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            yield Rejection(
-                origin, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-            )
-            return
-        records = data.get("articles", data) if isinstance(data, dict) else data
-        items = records if isinstance(records, list) else [records]
-        if not items:
-            yield Rejection(origin, "the JSON holds no records")
-        for n, record in enumerate(items):
-            where = f"{origin}[{n}]" if len(items) > 1 else origin
-            yield _safe(lambda r=record, w=where: article_from_record(r, w), where)
-    else:
-        # split on "\n" only: U+2028 and friends are legal inside JSON strings
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            where = f"{origin}:{lineno}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Rejection(where, f"malformed JSON line: {exc.msg} at column {exc.colno}")
-                continue
-            yield _safe(lambda r=record, w=where: article_from_record(r, w), where)
-
-
-def _safe(build: Any, origin: str) -> Article | Rejection:
     try:
-        article: Article = build()
+        key = str(path.resolve())
+    except (OSError, RuntimeError):
+        key = os.path.abspath(path)
+    if suffix in (".txt", ".md"):
+        yield _build({"text": text}, origin, limits, key)
+    elif suffix in (".html", ".htm"):
+        try:
+            page = _read_html(text)
+        except InputError as exc:
+            yield Rejection(origin, str(exc))
+            return
+        yield _build(page, origin, limits, key)
+    elif suffix == ".json":
+        yield from _read_json(text, origin, limits)
+    else:
+        yield from _read_jsonl(text, origin, limits)
+
+
+def _read_json(text: str, origin: str, limits: LimitSettings) -> Iterator[Article | Rejection]:
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        yield Rejection(origin, f"malformed JSON: {json_problem(exc)}")
+        return
+    records = data.get("articles", data) if isinstance(data, dict) else data
+    items = records if isinstance(records, list) else [records]
+    if not items:
+        yield Rejection(origin, "the JSON holds no records")
+    cap = max(0, limits.max_articles_per_file)
+    for n, record in enumerate(items[:cap]):
+        where = f"{origin}[{n}]" if len(items) > 1 else origin
+        yield _build(record, where, limits)
+    if len(items) > cap:
+        yield Rejection(f"{origin}[{cap}]", too_many_records(cap, len(items) - cap))
+
+
+def _read_jsonl(text: str, origin: str, limits: LimitSettings) -> Iterator[Article | Rejection]:
+    cap = max(0, limits.max_articles_per_file)
+    # split on "\n" only: U+2028 and friends are legal inside JSON strings
+    lines = text.split("\n")
+    seen = 0
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{lineno}"
+        if seen == cap:
+            skipped = sum(1 for rest in lines[lineno - 1 :] if rest.strip())
+            yield Rejection(where, too_many_records(cap, skipped))
+            return
+        seen += 1
+        try:
+            record = json.loads(line)
+        except (ValueError, RecursionError) as exc:
+            yield Rejection(where, f"malformed JSON line: {json_problem(exc)}")
+            continue
+        yield _build(record, where, limits)
+
+
+def _build(
+    record: Any, origin: str, limits: LimitSettings, key: str | None = None
+) -> Article | Rejection:
+    """An article from ``record``, or the rejection saying why not."""
+    try:
+        return article_from_record(record, origin, key=key, limits=limits)
     except InputError as exc:
         return Rejection(origin, str(exc))
-    return article
 
 
 def iter_files(paths: Iterable[str | Path]) -> Iterator[Path | Rejection]:
-    """Expand files and folders (recursively, sorted) into files to read."""
+    """Expand files and folders (recursively, sorted) into files to read.
+
+    Dot-files and anything inside dot-folders (``.git``, checkpoints) are skipped.
+    Linked folders are followed once; a link looping back, a broken link, an
+    unreadable folder or a pipe/device become rejections, never errors.
+    """
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for child in sorted(p for p in path.rglob("*") if p.is_file()):
-                # skip dot-files and anything inside dot-folders (.git, checkpoints)
-                if any(part.startswith(".") for part in child.relative_to(path).parts):
-                    continue
-                yield child
-        elif path.is_file():
+        try:
+            is_dir, is_file, is_link = path.is_dir(), path.is_file(), path.is_symlink()
+            exists = is_link or path.exists()
+        except OSError as exc:
+            yield Rejection(str(path), f"cannot read ({exc.strerror or exc})")
+            continue
+        if is_dir:
+            files, problems = walk_folder(path)
+            yield from sorted(files)
+            yield from problems
+        elif is_file:
             yield path
+        elif is_link:
+            yield Rejection(str(path), "broken link, or a link that loops")
+        elif exists:
+            yield Rejection(str(path), "not a regular file (a pipe, socket or device)")
         else:
             yield Rejection(str(path), "no such file or folder")

@@ -183,7 +183,9 @@ class IngestPipeline:
             if isinstance(item, Rejection):
                 rejected.append(item)
                 continue
-            for result in parsing.read_path(item, self.settings.ingest.max_file_bytes):
+            for result in parsing.read_path(
+                item, self.settings.ingest.max_file_bytes, self.settings.limits
+            ):
                 if isinstance(result, Rejection):
                     rejected.append(result)
                 else:
