@@ -55,6 +55,28 @@ def quality(served: dict[tuple[str, str], tuple[float, bool]], risk: float) -> d
     }
 
 
+ABLATIONS: dict[str, tuple[str, ...]] = {
+    "without type fit": ("type_fit", "type_open"),
+    "without agreement": ("log_spans", "log_articles"),
+    "without retrieval": ("retrieval_score", "retrieval_rank", "dense_score"),
+    "without question words": ("question_words_near", "answer_in_question"),
+    "without missing terms": ("missing_names", "missing_numbers"),
+}
+
+
+def _out_of_fold(z: Any, y: Any, groups: Any, folds: int, c: float) -> Any:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+
+    oof = np.zeros(len(y))
+    for train, test in GroupKFold(n_splits=folds).split(z, y, groups):
+        model = LogisticRegression(C=c, max_iter=5000)
+        model.fit(z[train], y[train])
+        oof[test] = model.predict_proba(z[test])[:, 1]
+    return oof
+
+
 def fit_calibrator(
     rows: Sequence[dict[str, Any]],
     *,
@@ -78,7 +100,6 @@ def fit_calibrator(
     """
     import numpy as np
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
 
     x = np.asarray([r["features"] for r in rows], dtype=np.float64)
     y = np.asarray([r["label"] for r in rows], dtype=np.int64)
@@ -87,11 +108,13 @@ def fit_calibrator(
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (x - mean) / scale
-    oof = np.zeros(len(rows))
-    for train, test in GroupKFold(n_splits=folds).split(z, y, groups):
-        model = LogisticRegression(C=c, max_iter=5000)
-        model.fit(z[train], y[train])
-        oof[test] = model.predict_proba(z[test])[:, 1]
+    oof = _out_of_fold(z, y, groups, folds, c)
+    ablations = {}
+    for name, dropped in ABLATIONS.items():
+        keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
+        probs = _out_of_fold(z[:, keep], y, groups, folds, c)
+        q = quality(_served(rows, probs.tolist()), risk)
+        ablations[name] = {k: q[k] for k in ("ece", "aurc", "risk_at_50_coverage", "accuracy")}
     model = LogisticRegression(C=c, max_iter=5000)
     model.fit(z, y)
     calibrator = Calibrator(
@@ -122,6 +145,7 @@ def fit_calibrator(
             }
             for name in sorted(by_setting)
         },
+        "ablations_out_of_fold": ablations,
         "weights": dict(zip(FEATURES, (round(w, 4) for w in calibrator.coef), strict=True)),
     }
     return calibrator, report
