@@ -5,7 +5,15 @@
 """
 
 from qa.index.directory import Index, IndexInfo
-from qa.index.format import MANIFEST, IndexFormatError, package_version
+from qa.index.format import MANIFEST, IndexFormatError, IndexWriteError, package_version
 from qa.index.state import IndexState
 
-__all__ = ["MANIFEST", "Index", "IndexFormatError", "IndexInfo", "IndexState", "package_version"]
+__all__ = [
+    "MANIFEST",
+    "Index",
+    "IndexFormatError",
+    "IndexInfo",
+    "IndexState",
+    "IndexWriteError",
+    "package_version",
+]

@@ -14,6 +14,11 @@ Every write builds a complete new generation beside the current one and then
 swaps ``manifest.json`` with ``os.replace``. A crash or Ctrl-C at any moment
 leaves the previous manifest, and so the previous generation, intact. BM25 is
 rebuilt in memory from the store's chunk texts (no extra file to keep in sync).
+
+A write that fails because the disk is full (or a file size limit is reached) or
+the directory is read-only raises :class:`~qa.index.format.IndexWriteError` naming
+the directory and the cause; the half-written generation is removed first, so
+the index on disk is as it was.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from qa.index.format import (
     build_manifest,
     read_generation,
     read_manifest,
+    write_error,
 )
 from qa.index.state import IndexState
 from qa.types import Article, Chunk
@@ -120,9 +126,20 @@ class Index:
 
         Reloads first if another process committed meanwhile, so what the caller
         reads (to skip unchanged articles) is what it will write on top of.
+
+        Raises:
+            IndexWriteError: If the directory is read-only or the disk is full.
+
         """
-        self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "w") as lock:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            lock = open(self.path / ".lock", "w")  # noqa: SIM115 - closed by the with below
+        except OSError as exc:
+            error = write_error(self.path, exc)
+            if error is not None:
+                raise error from exc
+            raise
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 manifest_path = self.path / MANIFEST
@@ -137,7 +154,12 @@ class Index:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def delete(self, article_ids: Sequence[str]) -> list[str]:
-        """Delete articles by id; returns those that existed."""
+        """Delete articles by id; returns those that existed.
+
+        Raises:
+            IndexWriteError: As :meth:`commit`.
+
+        """
         with self.writer():
             present = [a for a in article_ids if a in self.state.articles]
             if present:
@@ -158,11 +180,61 @@ class Index:
         inside :meth:`writer`. The new generation is complete on disk before
         ``manifest.json`` is replaced (the commit point); readers keep the old
         :class:`IndexState` until the switch.
+
+        Raises:
+            IndexWriteError: If the disk is full (or a file size limit is reached) or
+                the directory is read-only; the half-written generation is removed.
+
         """
         old = self.state
         generation = old.generation + 1
         name = f"gen-{generation:06d}"
         tmp_dir = self.path / f"{name}.tmp-{os.getpid()}"
+        final_dir = self.path / name
+        try:
+            index, removed_ids = self._write_generation(tmp_dir, fresh, chunks, vectors, deleted)
+            if final_dir.exists():
+                shutil.rmtree(final_dir)
+            os.replace(tmp_dir, final_dir)
+            articles = dict(old.articles)
+            chunk_map = dict(old.chunks)
+            for cid in removed_ids:
+                chunk_map.pop(cid, None)
+            for article_id in deleted:
+                articles.pop(article_id, None)
+            for article in fresh:
+                articles[article.article_id] = article
+            for chunk in chunks:
+                chunk_map[chunk.chunk_id] = chunk
+            manifest = self._manifest(generation, final_dir, len(articles), len(chunk_map))
+            atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
+        except BaseException as exc:
+            self._abandon(generation, tmp_dir, final_dir, exc)
+            raise
+        self.manifest = manifest
+        state = IndexState(
+            generation,
+            articles,
+            chunk_map,
+            index,
+            {a.content_hash: a.article_id for a in articles.values()},
+        )
+        state.bm25()  # built before the switch, so no question after a write waits for it
+        self.state = state
+        self._remove_stale(keep=name)
+
+    def _write_generation(
+        self,
+        tmp_dir: Path,
+        fresh: list[Article],
+        chunks: list[Chunk],
+        vectors: np.ndarray | None,
+        deleted: list[str],
+    ) -> tuple[VectorIndex, list[int]]:
+        """Write the next generation's store and vectors into ``tmp_dir``, fsynced.
+
+        Returns the new vector index and the chunk ids it no longer holds.
+        """
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir)
         tmp_dir.mkdir(parents=True)
@@ -185,7 +257,7 @@ class Index:
             conn.execute("VACUUM")
         finally:
             conn.close()
-        index = old.vectors.clone()
+        index = self.state.vectors.clone()
         index.remove(removed_ids)
         if vectors is not None and len(chunks):
             index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
@@ -193,34 +265,31 @@ class Index:
         fsync_file(tmp_dir / "vectors.faiss")
         fsync_file(new_store)
         fsync_dir(tmp_dir)
-        final_dir = self.path / name
-        if final_dir.exists():
-            shutil.rmtree(final_dir)
-        os.replace(tmp_dir, final_dir)
+        return index, removed_ids
 
-        articles = dict(old.articles)
-        chunk_map = dict(old.chunks)
-        for cid in removed_ids:
-            chunk_map.pop(cid, None)
-        for article_id in deleted:
-            articles.pop(article_id, None)
-        for article in fresh:
-            articles[article.article_id] = article
-        for chunk in chunks:
-            chunk_map[chunk.chunk_id] = chunk
-        manifest = self._manifest(generation, final_dir, len(articles), len(chunk_map))
-        atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
-        self.manifest = manifest
-        state = IndexState(
-            generation,
-            articles,
-            chunk_map,
-            index,
-            {a.content_hash: a.article_id for a in articles.values()},
-        )
-        state.bm25()  # built before the switch, so no question after a write waits for it
-        self.state = state
-        self._remove_stale(keep=name)
+    def _abandon(self, generation: int, tmp_dir: Path, final_dir: Path, exc: BaseException) -> None:
+        """Clean up after a failed commit; raise :class:`IndexWriteError` for disk problems.
+
+        Unless ``manifest.json`` already names the new generation (the switch
+        happened and only a later step failed), the half-written generation is
+        removed, so the index on disk is exactly the previous one.
+        """
+        switched = self._generation_on_disk() == generation
+        if not switched:
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            shutil.rmtree(final_dir, ignore_errors=True)
+        error = write_error(self.path, exc, unchanged=not switched)
+        if error is not None:
+            raise error from exc
+
+    def _generation_on_disk(self) -> int | None:
+        try:
+            generation = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))[
+                "generation"
+            ]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return generation if isinstance(generation, int) else None
 
     def _manifest(
         self, generation: int, gen_dir: Path, n_articles: int, n_chunks: int
@@ -241,7 +310,8 @@ class Index:
             if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
                 shutil.rmtree(child, ignore_errors=True)
             elif child.name.startswith(f"{MANIFEST}.tmp-"):
-                child.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    child.unlink(missing_ok=True)
 
     # ----------------------------------------------------------------- read
     def info(self) -> IndexInfo:

@@ -3,12 +3,19 @@
 ``manifest.json`` names the generation's files with their sizes and sha256, and
 records what the index was built with (format version, model, dimension,
 chunking, package version). Anything that does not match gives an
-:class:`IndexFormatError` naming the directory and the problem.
+:class:`IndexFormatError` naming the directory and the problem. A write that
+fails for lack of space or permission becomes an :class:`IndexWriteError`
+(:func:`write_error`) naming the directory and the cause.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
+import resource
+import shutil
 import sqlite3
 import time
 from pathlib import Path
@@ -26,6 +33,115 @@ MANIFEST = "manifest.json"
 
 class IndexFormatError(RuntimeError):
     """The index directory is not usable (mismatched, damaged or not an index)."""
+
+
+class IndexWriteError(RuntimeError):
+    """A write to the index failed for a reason outside it: full disk or read-only directory.
+
+    Attributes:
+        reason: ``"full"`` (no space left, a quota, or the file size limit),
+            ``"read-only"`` (permission denied or a read-only file system), or
+            ``"io"`` (another I/O error while writing).
+        unchanged: Whether the index on disk is exactly as it was before the write.
+
+    """
+
+    def __init__(self, message: str, reason: str, unchanged: bool = True) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.unchanged = unchanged
+
+
+_FULL = tuple(code for code in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", None)) if code)
+_DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
+_SQLITE_FULL = ("SQLITE_FULL",)
+_SQLITE_DENIED = ("SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")
+
+
+def _classify(exc: BaseException) -> tuple[str, str] | None:
+    """``(reason, detail)`` of a failed write, or ``None`` if ``exc`` is no disk problem.
+
+    ``reason`` is ``full``, ``read-only`` or ``io``; ``detail`` names the error and file.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None:
+        detail = exc.strerror or str(exc)
+        if exc.filename:
+            detail = f"{detail}: {Path(str(exc.filename)).name}"
+        if exc.errno in _FULL:
+            return "full", detail
+        if exc.errno in _DENIED:
+            return "read-only", detail
+        return ("io", detail) if exc.errno == errno.EIO else None
+    if isinstance(exc, sqlite3.Error):
+        name = str(getattr(exc, "sqlite_errorname", "") or "")
+        detail = f"SQLite: {exc}"
+        if name.startswith(_SQLITE_FULL):
+            return "full", detail
+        if name.startswith(_SQLITE_DENIED):
+            return "read-only", detail
+        return ("io", detail) if name.startswith("SQLITE_IOERR") else None
+    if isinstance(exc, RuntimeError):  # FAISS reports a failed write with strerror in the text
+        text = str(exc)
+        where = re.search(r"(?:write error in|could not open) (\S+?)(?::| for writing)", text)
+        if where is None:
+            return None
+        name = Path(where.group(1)).name
+        for reason, codes in (("full", _FULL), ("read-only", _DENIED)):
+            for code in codes:
+                if os.strerror(code) in text:
+                    return reason, f"{os.strerror(code)}: {name}"
+        return "io", f"write error: {name}"
+    return None
+
+
+def _limit_note(root: Path) -> str:
+    """What may explain an I/O error with no errno: the file size limit or a nearly full disk."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+    if soft != resource.RLIM_INFINITY:
+        return f"the file size limit is {soft:,} bytes"
+    try:
+        free = shutil.disk_usage(root).free
+    except OSError:
+        return ""
+    return f"only {free:,} bytes are free on its disk" if free < 64 * 2**20 else ""
+
+
+def write_error(
+    root: Path, exc: BaseException, *, unchanged: bool = True
+) -> IndexWriteError | None:
+    """An :class:`IndexWriteError` naming ``root`` for a disk-full or permission failure.
+
+    Args:
+        root: The index directory.
+        exc: What the write raised (``OSError``, ``sqlite3.Error`` or FAISS's
+            ``RuntimeError``).
+        unchanged: Whether the index on disk was left exactly as before.
+
+    Returns:
+        The error to raise instead, or ``None`` when ``exc`` is no disk problem.
+
+    """
+    found = _classify(exc)
+    if found is None:
+        return None
+    reason, detail = found
+    state = (
+        "the index is unchanged"
+        if unchanged
+        else "the new generation was committed but not fully synced"
+    )
+    if reason == "full":
+        what = f"the disk is full or the file size limit was reached ({detail})"
+    elif reason == "read-only":
+        what = f"the index directory is read-only (no permission to write: {detail})"
+    else:
+        note = _limit_note(root)
+        if note:
+            reason = "full"
+            what = f"the disk is full or the file size limit was reached ({detail}; {note})"
+        else:
+            what = f"an I/O error occurred while writing ({detail})"
+    return IndexWriteError(f"{root}: cannot write to the index: {what}; {state}", reason, unchanged)
 
 
 def package_version() -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import socket
 import threading
@@ -12,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from qa.settings import Settings
-from qa.types import Answer, Citation, Filters, IngestReport, Rejection
+from qa.types import Answer, Citation, Filters, IngestReport, Rejection, Span
 
 KOREA = (
     "First Vice Foreign Minister Park Yoon-joo made the remark during the 16th strategic "
@@ -198,3 +199,125 @@ def assert_harmless(html: str) -> None:
     audit = TagAudit(html)
     assert audit.tags <= ALLOWED_TAGS, audit.tags - ALLOWED_TAGS
     assert not {a for a in audit.attrs if a.startswith("on") or a in ("src", "style")}
+
+
+class KeywordReader:
+    """A model-free extractor for a real ``qa.Assistant``: the sentence holding a rare word.
+
+    The question's words of six letters or more, longest first, are looked up in the
+    retrieved passages (best first); the sentence (or line) around the first match is the
+    answer span, at its real article offsets. No model loads.
+    """
+
+    name = "keyword-reader"
+
+    def calibrator_file(self):
+        return None
+
+    def extract(self, question, hits):
+        words = sorted(set(re.findall(r"[a-z]{6,}", question.lower())), key=len, reverse=True)
+        for word in words:
+            for hit in hits:
+                text = hit.chunk.text
+                at = text.lower().find(word)
+                if at < 0:
+                    continue
+                start = max(0, text.rfind(". ", 0, at) + 2, text.rfind("\n", 0, at) + 1)
+                ends = [e for e in (text.find(". ", at) + 1, text.find("\n", at)) if e > 0]
+                end = min(ends) if ends else len(text)
+                begin = hit.chunk.start + start
+                span = hit.article.text[begin : hit.chunk.start + end]
+                return [Span(span, begin, begin + len(span), 0.9, hit)]
+        return []
+
+
+HOSTILE_FILE_LIMIT = 4_000  # the backend's per-file limit in the hostile-upload test
+
+HOSTILE_PAGE = """<!doctype html><html><head>
+<title>Narwhalbus <script>window.__pwned = 'title'</script> service</title>
+<link rel="canonical" href="javascript:window.__pwned = 'canonical'">
+<script>window.__pwned = 'html-script'</script></head>
+<body onload="window.__pwned = 'onload'"><article><h1>Narwhalbus service starts in Busan</h1>
+<p>The narwhalbus service started in Busan on Monday, the city's transport operator said in a
+statement to reporters gathered at the main terminal near the harbour.</p>
+<p>Engineers tested the new vehicles for three weeks <img src=x onerror="window.__pwned =
+'html-img'"> before the launch. <a href="javascript:window.__pwned = 'html-link'">Timetable</a>
+details were posted at every stop along the coastal route.</p>
+<p>Passengers praised the quiet ride and the punctual departures during the first week of
+service in the city, and the operator plans two more routes next spring.</p>
+</article></body></html>"""
+
+HOSTILE_RECORDS = [
+    {
+        "id": "js-url",
+        "title": "Pangolight <a href=\"javascript:window.__pwned = 'title-link'\">report</a>",
+        "url": "javascript:window.__pwned = 'url'",
+        "source": "<b onmouseover=\"window.__pwned = 'source'\">Wire</b>",
+        "date": "2025-11-07",
+        "text": "Lamp news\n\nThe pangolight lamp javascript:window.__pwned = 'text' was unveiled "
+        "in Daegu on Tuesday. Readers were told to [click here](javascript:window.__pwned = "
+        "'md') for details, and the makers said it uses very little power.",
+    },
+    {
+        "id": "js-url-2",
+        "title": "Tapirlamp factory",
+        "url": " JaVaScRiPt:window.__pwned = 'url2'",
+        "text": "The tapirlamp factory opened in Ulsan on Wednesday with two hundred workers, "
+        "the company said, and it expects to double output by the end of next year.",
+    },
+    {
+        "id": "data-url",
+        "title": "Okapiwheel",
+        "url": "data:text/html,<script>window.__pwned = 'data'</script>",
+        "text": "The okapiwheel bicycle went on sale in Incheon on Thursday, and the first "
+        "batch of five hundred sold out within an hour, the shop owner said.",
+    },
+]
+
+
+def hostile_uploads() -> list[dict]:
+    """Files for the page's upload box (Playwright payloads): markup, bad URLs, bad files."""
+
+    def payload(name: str, data: str | bytes, mime: str = "text/plain") -> dict:
+        raw = data.encode() if isinstance(data, str) else data
+        return {"name": name, "mimeType": mime, "buffer": raw}
+
+    records = "".join(json.dumps(r) + "\n" for r in HOSTILE_RECORDS)
+    return [
+        payload(
+            "script.txt",
+            "Inspection news\n\nThe zebracorn inspector <script>window.__pwned = 'txt-script'"
+            "</script> filed the report on Monday. Officials said the count rose again.",
+        ),
+        payload(
+            "handlers.txt",
+            "Aquarium news\n\nThe quokkafish <img src=x onerror=\"window.__pwned = 'onerror'\"> "
+            "swam <body onload=\"window.__pwned = 'onload'\"> past the glass <div "
+            "onmouseover=\"window.__pwned = 'hover'\">while children watched</div> on Friday.",
+        ),
+        payload("page.html", HOSTILE_PAGE, "text/html"),
+        payload("links.jsonl", records, "application/json"),
+        payload(
+            "../../evil.txt",
+            "Robot news\n\nThe wombatron robot <svg onload=\"window.__pwned = 'svg'\"></svg> "
+            "sorted parcels in Gwangju on Saturday, its makers said.",
+        ),
+        payload("broken.json", '{"title": "Half a record", "text": "cut off'),
+        payload("binary.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4),
+        payload("latin1.txt", "Caf\xe9 news: the caf\xe9 opened.".encode("latin-1")),
+        payload("empty.md", b""),
+        payload("huge.txt", "Too long. " * (HOSTILE_FILE_LIMIT // 10 + 50)),
+        payload("<img src=x onerror=alert(1)>\u202eevil\u200b.txt", "   \n  "),
+    ]
+
+
+# question -> text the answer shows (as text) and the file it came from
+HOSTILE_QUESTIONS = [
+    ("Who filed the zebracorn report?", "<script>window.__pwned = 'txt-script'</script>"),
+    ("Where did the quokkafish swim?", "onerror=\"window.__pwned = 'onerror'\""),
+    ("When did the narwhalbus service start?", "narwhalbus service started in Busan"),
+    ("Where was the pangolight unveiled?", "javascript:window.__pwned = 'text'"),
+    ("Where did the tapirlamp factory open?", "tapirlamp factory opened in Ulsan"),
+    ("Where did the okapiwheel bicycle go on sale?", "okapiwheel bicycle went on sale"),
+    ("Where did the wombatron robot sort parcels?", "<svg onload=\"window.__pwned = 'svg'\">"),
+]

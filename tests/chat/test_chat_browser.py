@@ -10,11 +10,19 @@ from __future__ import annotations
 import json
 import os
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from chatfakes import FakeAssistant, free_port
+from chatfakes import (
+    HOSTILE_FILE_LIMIT,
+    HOSTILE_QUESTIONS,
+    FakeAssistant,
+    KeywordReader,
+    free_port,
+    hostile_uploads,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +45,7 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 
 from qa.chat.app import build_app, launch  # noqa: E402
-from qa.chat.backend import SAMPLE_EXAMPLES, warm_up  # noqa: E402
+from qa.chat.backend import SAMPLE_EXAMPLES, ChatBackend, warm_up  # noqa: E402
 
 ANSWERS = "#qa-chat .qa-answer"
 
@@ -85,6 +93,28 @@ def fake_url():
     demo = build_app(fake)
     url = launch(demo, port=free_port(), block=False)
     yield url, fake
+    demo.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    """A real Assistant (hashing encoder, keyword reader: no model); 4 kB / 20 kB file limits."""
+    from fakes import HashingEncoder
+
+    from qa import Assistant
+    from qa.settings import Settings
+
+    assistant = Assistant.open(
+        tmp_path_factory.mktemp("hostile") / "ix",
+        encoder=HashingEncoder(),
+        extractor=KeywordReader(),
+        settings=Settings().replace(min_score=0.0),
+    )
+    backend = ChatBackend(assistant, max_file_bytes=HOSTILE_FILE_LIMIT)
+    demo = build_app(backend, poll_seconds=0.3)
+    # Gradio itself refuses files over 5x the backend's limit, before they are sent
+    url = launch(demo, port=free_port(), block=False, max_file_bytes=5 * HOSTILE_FILE_LIMIT)
+    yield url, assistant
     demo.close()
 
 
@@ -188,3 +218,109 @@ def test_upload_in_the_browser(page, fake_url, tmp_path):
     page.wait_for_function(f"document.querySelector('#qa-info').innerText.includes('{before + 1}')")
     ask(page, "Harbour cranes repaired?")
     assert "harbour" in page.locator(ANSWERS).last.inner_text()
+
+
+# Everything the page holds that could run code: on* attributes and javascript:/vbscript: URLs
+# anywhere (spaces and control characters ignored), script/img/iframe/object elements in the
+# chat, report or summary, and any svg/style or non-http link in what the app renders.
+AUDIT_DOM = """() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) {
+      const value = a.value.replace(/[\\s\\u0000-\\u001f]/g, '').toLowerCase();
+      if (a.name.toLowerCase().startsWith('on')) bad.push(`${el.tagName} ${a.name}`);
+      if (/^(javascript|vbscript):/.test(value)) bad.push(`${el.tagName} ${a.name}=${a.value}`);
+    }
+  }
+  const never = 'script, img, iframe, object, embed, form, base, meta';
+  for (const el of document.querySelectorAll('#qa-chat, #qa-report, #qa-info')) {
+    for (const inner of el.querySelectorAll(never)) bad.push(`${inner.tagName} in #${el.id}`);
+  }
+  // what the app renders itself (Gradio's own buttons have svg icons and style tags)
+  for (const el of document.querySelectorAll('#qa-chat .qa-answer, #qa-report, #qa-info')) {
+    for (const inner of el.querySelectorAll('svg, style, link, math, template')) {
+      bad.push(`${inner.tagName} in ${el.id || el.className}`);
+    }
+    for (const a of el.querySelectorAll('a[href]')) {
+      if (!/^https?:/i.test(a.getAttribute('href'))) bad.push(`A href=${a.getAttribute('href')}`);
+    }
+  }
+  return {pwned: window.__pwned === undefined ? null : String(window.__pwned), bad};
+}"""
+
+
+def test_hostile_uploads_and_answers_run_nothing(page, hostile_url, tmp_path):
+    """Markup, event handlers, javascript: URLs, bad files and ../ names, through the page."""
+    url, assistant = hostile_url
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    outside = Path(tempfile.gettempdir()) / "evil.txt"
+    existed = outside.exists()
+    open_app(page, url)
+    page.locator("#qa-upload input[type=file]").set_input_files(hostile_uploads())
+    done = "(document.querySelector('#qa-report') || {innerText: ''}).innerText"
+    page.wait_for_function(f"{done}.includes('file(s) in')", timeout=60_000)
+    report = page.locator("#qa-report").inner_text()
+    rows = {
+        cells[0]: cells[1:]
+        for line in report.splitlines()
+        if len(cells := line.split("\t")) >= 6 and cells[0] != "File"
+    }
+    names = list(rows)
+    assert len(names) == len(hostile_uploads()), report
+    # names are shown sanitised: no folders, no control or bidi characters
+    assert not any("/" in n or "\\" in n for n in names), names
+    assert not any(ch in n for n in names for ch in "\u202e\u200b\x00"), names
+    evil = [n for n in names if n.endswith("evil.txt") and "img" not in n]
+    assert len(evil) == 1 and rows[evil[0]][0] == "added", report
+    for name in ("script.txt", "handlers.txt", "page.html"):
+        assert rows[name][0] == "added", report
+    assert rows["links.jsonl"][:2] == ["added", "3"], report
+    assert "malformed JSON" in rows["broken.json"][-1]
+    assert "binary file" in rows["binary.txt"][-1]
+    assert "not valid UTF-8" in rows["latin1.txt"][-1]
+    assert rows["empty.md"][-1] == "empty file"
+    assert "file too large" in rows["huge.txt"][-1]
+    (hostile_name,) = [n for n in names if "onerror" in n]
+    assert rows[hostile_name][0] == "rejected" and "whitespace" in rows[hostile_name][-1]
+    assert assistant.info().articles == 7
+    # a hostile client can send any name to Gradio's upload route: the file stays in its cache
+    cache = Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio")
+    for name in ("../../evil.txt", "..\\..\\evil2.txt", "/etc/evil3.txt"):
+        file = {"name": name, "mimeType": "text/plain", "buffer": b"Robot news."}
+        reply = page.request.post(url + "gradio_api/upload", multipart={"files": file})
+        assert reply.ok, reply.text()
+        (saved,) = [Path(p) for p in reply.json()]
+        assert cache.resolve() in saved.resolve().parents and ".." not in saved.parts, saved
+        assert saved.name.endswith(("evil.txt", "evil2.txt", "evil3.txt")), saved
+    assert not Path("/etc/evil3.txt").exists()
+    assert not outside.exists() or existed, "an upload name escaped its folder"
+
+    for question, shown in HOSTILE_QUESTIONS:
+        ask(page, question)
+        answer = page.locator(ANSWERS).last
+        assert shown in answer.inner_text(), (question, answer.inner_text())
+    # the javascript:/data: URLs of the JSONL articles became no link at all
+    assert page.locator("#qa-chat .qa-url").count() == 0
+    # open every passage and hover over it and its title: an onmouseover would fire now
+    page.evaluate("document.querySelectorAll('#qa-chat details').forEach(d => d.open = true)")
+    for element in page.locator("#qa-chat summary, #qa-chat .qa-passage").all():
+        element.hover()
+    page.wait_for_timeout(300)
+    audit = page.evaluate(AUDIT_DOM)
+    assert audit == {"pwned": None, "bad": []}, audit
+
+    # over Gradio's own size limit: refused in the page, before the backend sees it. Gradio's
+    # toast shows the name as HTML, sanitised: tags may appear, handlers and javascript: not.
+    big = "<img src=x onerror=\"window.__pwned = 'toast'\"><a href=javascript:alert(1)>big.txt"
+    page.locator("#qa-upload input[type=file]").set_input_files(
+        [{"name": big, "mimeType": "text/plain", "buffer": b"Big news. " * HOSTILE_FILE_LIMIT}]
+    )
+    toast = page.locator("[data-testid=toast-text]").last
+    toast.wait_for(timeout=30_000)
+    assert "exceed the maximum allowed size" in toast.inner_text()
+    page.wait_for_timeout(500)
+    audit = page.evaluate(AUDIT_DOM)
+    assert audit == {"pwned": None, "bad": []}, audit
+    assert assistant.info().articles == 7
+    assert dialogs == []
