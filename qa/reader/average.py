@@ -69,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from qa.reader.artifact import load_artifact, save_artifact
     from qa.reader.data import load_squad, split_heldout
-    from qa.reader.evaluate import calibrate, evaluate_closed
+    from qa.reader.evaluate import calibrate, evaluate_closed, evaluate_mixed
+    from qa.reader.negatives import NegativeConfig, expand_training
     from qa.reader.runtime import ReadConfig, ReaderRuntime
 
     torch.set_num_threads(args.threads)
@@ -84,6 +85,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     _, held = split_heldout(load_squad(args.train), args.heldout_fraction, args.seed)
     runtime = ReaderRuntime(model, tokenizer, config)
+    # the trainer's abstention check: its 500 held-out questions and their negatives
+    picked = random.Random(args.seed).sample(held, min(len(held), 500))
+    mix = expand_training(
+        picked, all_answers=False, negatives=NegativeConfig(0.5, 0.5), seed=args.seed
+    )
+    negatives = [e for e in mix if not e.answers]
+
+    def score(r: ReaderRuntime) -> dict[str, float]:
+        return {**evaluate_closed(r, held), **evaluate_mixed(r, picked, negatives)}
 
     scores = {}
     states = []
@@ -91,14 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         state = base if path == first else load_state(path)  # first is loaded already
         states.append(state)
         model.load_state_dict(mean_state([state], base), strict=False)
-        scores[str(path)] = evaluate_closed(runtime, held)
+        scores[str(path)] = score(runtime)
         print(path, scores[str(path)], flush=True)
     model.load_state_dict(mean_state(states, base), strict=False)
     model.eval()
-    mean_scores = evaluate_closed(runtime, held)
+    mean_scores = score(runtime)
     print("mean", mean_scores, flush=True)
-    sample = random.Random(args.seed).sample(held, min(len(held), 500))
-    a, b = calibrate(runtime, sample, seed=args.seed)
+    a, b = calibrate(runtime, picked, seed=args.seed)
     keep = ("format_version", "created", "base_model", "weights", "scores", "calibration")
     out_manifest = {k: v for k, v in manifest.items() if k not in keep}
     out_manifest["averaged"] = {
