@@ -44,6 +44,7 @@ def _open(
         changes["extractor"] = extractor
     if min_confidence is not None:
         changes["min_score"] = min_confidence
+        changes["uncalibrated_min_score"] = min_confidence
     return Assistant.open(index, settings=Settings().replace(**changes), create=create)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 from qa.answer.calibration import Calibrator
 from qa.answer.citations import citations_of, passage_citation
@@ -149,6 +150,8 @@ def compose(
     and the closest passages are returned as ``related``.
     """
     settings = settings if settings is not None else AnsweringSettings()
+    if calibrator is None and settings.min_score != settings.uncalibrated_min_score:
+        settings = replace(settings, min_score=settings.uncalibrated_min_score)
     found = candidates(question, spans, settings)
     scored = [(c, confidence(c, calibrator)) for c in found]
     if not scored or max(p for _, p in scored) < settings.min_score:

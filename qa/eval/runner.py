@@ -234,7 +234,9 @@ def run_eval(
         else out / ("index" if cfg.mode != "closed" else "closed-index")
     )
     doc_of = _doc_map(eval_set)
-    run_settings = settings.replace(min_score=0.0, time_aware=cfg.time_aware)
+    run_settings = settings.replace(
+        min_score=0.0, uncalibrated_min_score=0.0, time_aware=cfg.time_aware
+    )
     ingest: dict[str, Any] = {}
     manifest: dict[str, Any] = {}
     results: dict[str, dict[str, Any]] = {}
@@ -276,8 +278,13 @@ def run_eval(
         if cfg.mode == "retrieval":
             results[name] = scoring.retrieval_metrics(rows)
         else:
+            served = (
+                settings.answering.min_score
+                if getattr(assistant, "calibrator", None) is not None
+                else settings.answering.uncalibrated_min_score
+            )
             results[name] = scoring.answer_metrics(
-                rows, min_score=settings.answering.min_score, seed=cfg.seed, max_risk=cfg.max_risk
+                rows, min_score=served, seed=cfg.seed, max_risk=cfg.max_risk
             )
             curves[name] = ([r["score"] for r in rows], [bool(r["correct"]) for r in rows])
         close = getattr(assistant, "close", None)
@@ -318,6 +325,7 @@ def run_eval(
         "run": {
             "assistant_min_score": 0.0,
             "served_threshold": settings.answering.min_score,
+            "served_threshold_uncalibrated": settings.answering.uncalibrated_min_score,
             "top_k": cfg.top_k if cfg.top_k is not None else settings.retrieval.top_k,
             "retrieve_k": cfg.retrieve_k,
             "seed": cfg.seed,

@@ -85,7 +85,7 @@ def score_weights(
                 spans,
                 hits,
                 extractor.name,
-                AnsweringSettings(min_score=0.0, retrieval_weight=w),
+                AnsweringSettings(min_score=0.0, uncalibrated_min_score=0.0, retrieval_weight=w),
             )
             per[w]["em"].append(max_exact(a.text, q.answers))
             per[w]["f1"].append(max_f1(a.text, q.answers))
@@ -129,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     index_dir = Path(args.work) / "index"
     if args.distractor_index and not index_dir.exists():
         shutil.copytree(args.distractor_index, index_dir)
-    settings = Settings().replace(min_score=0.0, extractor=args.extractor)
+    settings = Settings().replace(
+        min_score=0.0, uncalibrated_min_score=0.0, extractor=args.extractor
+    )
     assistant = default_factory()(index_dir, settings)
     t0 = time.perf_counter()
     report = assistant.add_records(iter_records(eval_set), origin="tune:heldout")

@@ -8,7 +8,7 @@ from qa.ingest.parsing import article_from_record
 from qa.settings import AnsweringSettings
 from qa.types import Chunk, Hit, Span, TimeScope
 
-SETTINGS = AnsweringSettings(retrieval_weight=0.0, min_score=0.3)
+SETTINGS = AnsweringSettings(retrieval_weight=0.0, min_score=0.3, uncalibrated_min_score=0.3)
 NOW = TimeScope(None, None, True, "is")
 
 
@@ -66,7 +66,9 @@ def test_newest_article_leads_for_a_present_question_and_the_rest_is_a_timeline(
     past = compose("Who was the chief executive?", spans, [old, new], "t", SETTINGS, scope=None)
     assert past.text == "Tom Elling" and [o.text for o in past.others] == ["Maria Osei"]
     # time-unaware: most confident, no timeline
-    plain = AnsweringSettings(retrieval_weight=0.0, min_score=0.3, time_aware=False)
+    plain = AnsweringSettings(
+        retrieval_weight=0.0, min_score=0.3, uncalibrated_min_score=0.3, time_aware=False
+    )
     unaware = compose(q, spans, [old, new], "t", plain, scope=NOW)
     assert unaware.text == "Tom Elling" and unaware.others == () and unaware.when is None
 
@@ -102,7 +104,7 @@ def test_a_period_in_the_question_prefers_that_periods_article() -> None:
     spans = [span(new, "19", 0.95), span(old, "12", 0.2)]
     scope = TimeScope("2023-01-01", "2023-12-31", False, "in 2023")
     q = "How many ferries did it operate in 2023?"
-    low = AnsweringSettings(retrieval_weight=0.0, min_score=0.1)
+    low = AnsweringSettings(retrieval_weight=0.0, min_score=0.1, uncalibrated_min_score=0.1)
     assert compose(q, spans, [new, old], "t", low, scope=scope).text == "12"
     # without the scope the 2025 answer leads; "2023" is missing from it (x0.3) ...
     unscoped = compose(q, spans, [new, old], "t", low, scope=None)

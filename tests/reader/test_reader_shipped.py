@@ -36,3 +36,17 @@ def test_reads_the_sample_question():
     assert score > 0.5
     _, _, _, off_topic = reader.read_passage("Who won the 1998 World Cup final?", ctx)
     assert off_topic < score
+
+
+def test_the_shipped_calibrator_was_fitted_for_the_shipped_weights():
+    from qa.answer.calibration import Calibrator
+    from qa.reader.artifact import CALIBRATOR_FILE
+
+    path = SHIPPED / CALIBRATOR_FILE
+    if not path.is_file():
+        pytest.skip("no calibrator shipped with this reader")
+    sha = read_manifest(SHIPPED)["weights"]["sha256"]
+    calibrator = Calibrator.load(path, reader_sha256=sha)
+    provenance = calibrator.provenance
+    assert provenance["calibrated_out_of_fold"]["ece"] <= 0.05
+    assert "heldout" in provenance and "command" in provenance
