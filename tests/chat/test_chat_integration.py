@@ -27,7 +27,7 @@ def backend(tmp_path_factory):
         tmp_path_factory.mktemp("chat-index"),
         encoder=HashingEncoder(),
         settings=Settings().replace(
-            extractor="heuristic", min_score=0.0
+            extractor="heuristic", min_score=0.0, uncalibrated_min_score=0.0
         ),  # fake encoder: low scores
     )
     report = assistant.add([SAMPLE_ARTICLE])

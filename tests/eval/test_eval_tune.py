@@ -29,7 +29,7 @@ def test_heldout_set_is_the_training_runs_heldout_slice() -> None:
 
 def test_score_weights_reads_once_and_scores_every_weight(tmp_path: Path) -> None:
     eval_set = heldout_set(str(FIX / "squad_tiny.json"), 1.0, 13, None)
-    settings = Settings().replace(min_score=0.0, extractor="heuristic")
+    settings = Settings().replace(min_score=0.0, uncalibrated_min_score=0.0, extractor="heuristic")
     assistant = default_factory(HashingEncoder())(tmp_path / "index", settings)
     assistant.add_records(iter_records(eval_set), origin="test")
     rows = score_weights(assistant, eval_set, [0.0, 1.0, 4.0], 3, progress=False)
