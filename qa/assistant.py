@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from embeddings.encoder import Encoder, SentenceEncoder
+from embeddings.gate import COMPUTE
 from qa.answer.calibration import Calibrator
 from qa.answer.compose import compose
 from qa.common.question import clean_question
@@ -292,13 +293,18 @@ class Assistant:
         filters: Filters | None = None,
         as_of: str | dt.date | None = None,
     ) -> list[Answer]:
-        """Answer several questions (retrieved together: one batch of question vectors)."""
-        return [
-            self.answer_from_hits(question, hits, scope)
-            for question, hits, scope in self.passages_for(
-                questions, top_k=top_k, filters=filters, as_of=as_of
-            )
-        ]
+        """Answer several questions (retrieved together: one batch of question vectors).
+
+        The models run under the process's compute gate: one computation at a time,
+        questions before an ingest's next batch (see :mod:`embeddings.gate`).
+        """
+        with COMPUTE.foreground():
+            return [
+                self.answer_from_hits(question, hits, scope)
+                for question, hits, scope in self.passages_for(
+                    questions, top_k=top_k, filters=filters, as_of=as_of
+                )
+            ]
 
     def passages_for(
         self,
@@ -315,6 +321,7 @@ class Assistant:
         cleaned = [clean_question(q) for q in questions]
         if not cleaned:
             return []
+        self._index.refresh()  # another process may have committed since the last question
         k = top_k if top_k is not None else self.settings.retrieval.top_k
         day = _as_date(as_of) if as_of is not None else dt.date.today()
         if as_of is not None:

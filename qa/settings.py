@@ -34,11 +34,12 @@ class IngestSettings:
 
     Attributes:
         max_file_bytes: Files larger than this are rejected at ingest.
-        encode_batch_size: Batch size for embedding chunks.
+        encode_batch_size: Batch size for embedding chunks (also how many chunks an
+            ingest embeds before it lets a waiting question run: see embeddings.gate).
     """
 
     max_file_bytes: int = 20_000_000
-    encode_batch_size: int = 64
+    encode_batch_size: int = 16
 
 
 @dataclass(frozen=True)

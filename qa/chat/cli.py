@@ -29,9 +29,12 @@ def chat_command(index: Path | None, host: str, port: int) -> None:
     """Open the chat web UI on an index (or the bundled sample articles)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     try:
+        from embeddings.gate import share_cores
         from qa.assistant import Assistant
         from qa.chat.app import build_app, launch
         from qa.chat.backend import SAMPLE_EXAMPLES, warm_up
+
+        share_cores()  # many users: one thread per question, one question per core
 
         # an existing index only: a mistyped --index must not create an empty one
         assistant = Assistant.open(index, create=False) if index else Assistant.open()

@@ -28,6 +28,7 @@ import fcntl
 import json
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,8 @@ class Index:
         self.chunking = dict(chunking)
         self.manifest: dict[str, Any] = {}
         self.state = IndexState(0, {}, {}, VectorIndex(encoder.dimension))
+        self._stamp: tuple[int, int, int] | None = None  # the loaded manifest's stat
+        self._refresh_lock = threading.Lock()
 
     # ----------------------------------------------------------------- open
     @classmethod
@@ -109,6 +112,7 @@ class Index:
         return index
 
     def _load(self, manifest_path: Path) -> None:
+        stamp = _stamp(manifest_path)
         manifest = read_manifest(
             manifest_path,
             root=self.path,
@@ -118,6 +122,43 @@ class Index:
         )
         self.state = read_generation(self.path, manifest, self.encoder.dimension)
         self.manifest = manifest
+        self._stamp = stamp
+
+    def refresh(self) -> bool:
+        """Switch to a newer generation that another process committed, if there is one.
+
+        For long-running readers (``qa serve``, ``qa chat``) while ``qa ingest`` runs
+        elsewhere. Cheap when nothing changed: one ``stat`` of the manifest. A reader
+        that already holds ``state`` keeps reading it; the next question gets the new one.
+
+        Returns:
+            Whether it switched.
+
+        Raises:
+            IndexFormatError: If the newer generation is damaged (after retries: a
+                writer may remove a generation just after replacing it).
+        """
+        manifest_path = self.path / MANIFEST
+        stamp = _stamp(manifest_path)
+        if stamp is None or stamp == self._stamp:
+            return False
+        with self._refresh_lock:
+            stamp = _stamp(manifest_path)
+            if stamp is None or stamp == self._stamp:
+                return False
+            for attempt in range(3):
+                try:
+                    on_disk = json.loads(manifest_path.read_text(encoding="utf-8"))
+                    if on_disk.get("generation") == self.state.generation:
+                        self._stamp = stamp
+                        return False
+                    self._load(manifest_path)
+                    return True
+                except (OSError, ValueError, IndexFormatError):
+                    if attempt == 2:
+                        raise
+                    stamp = _stamp(manifest_path)
+        return False
 
     # ---------------------------------------------------------------- write
     @contextlib.contextmanager
@@ -330,3 +371,15 @@ class Index:
             generation=self.state.generation,
             chunking=self.chunking,
         )
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """``(inode, mtime_ns, size)`` of ``path``, or ``None`` if it is not there.
+
+    The manifest is replaced by rename, so a new generation always changes the inode.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)

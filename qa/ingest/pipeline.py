@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from embeddings.encoder import Encoder
+from embeddings.gate import COMPUTE
 from qa.index import Index, IndexState
 from qa.ingest import parsing
 from qa.ingest.chunking import chunk_article, embedding_text
@@ -93,7 +94,8 @@ def embed_chunks(
     batch = settings.ingest.encode_batch_size
     vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     for lo in range(0, len(texts), batch):
-        vectors[lo : lo + batch] = encoder.encode(texts[lo : lo + batch], batch)
+        with COMPUTE.background():  # one batch at a time; questions go first
+            vectors[lo : lo + batch] = encoder.encode(texts[lo : lo + batch], batch)
         if progress is not None:
             progress(min(batch, len(texts) - lo))
     return vectors

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import click
+import pytest
 from chatfakes import FakeAssistant, free_port
 from click.testing import CliRunner
 
@@ -14,6 +15,16 @@ def test_is_a_click_command_named_chat():
     assert "127.0.0.1" in out and "7860" in out
 
 
+@pytest.fixture(autouse=True)
+def shared_cores(monkeypatch):
+    """``qa chat`` shares the cores (torch threads, gate slots): recorded, not applied here."""
+    import embeddings.gate
+
+    calls = []
+    monkeypatch.setattr(embeddings.gate, "share_cores", lambda cores=None: calls.append(cores) or 2)
+    return calls
+
+
 def test_missing_index_is_one_line_error(tmp_path, monkeypatch):
     monkeypatch.delenv("QA_INDEX", raising=False)
     result = CliRunner().invoke(chat_command, ["--index", str(tmp_path / "nope")])
@@ -22,7 +33,7 @@ def test_missing_index_is_one_line_error(tmp_path, monkeypatch):
     assert not (tmp_path / "nope").exists()  # not created by a typo
 
 
-def test_serves_and_prints_its_url(monkeypatch):
+def test_serves_and_prints_its_url(monkeypatch, shared_cores):
     import gradio as gr
 
     from qa.assistant import Assistant
@@ -46,3 +57,4 @@ def test_serves_and_prints_its_url(monkeypatch):
     assert "(3 articles" in result.output
     assert [str(p) for p, _ in opened] == ["/some/index"]  # $QA_INDEX is the default
     assert opened[0][1] == {"create": False}
+    assert shared_cores == [None]  # a server: one thread per question, a slot per core

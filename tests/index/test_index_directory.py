@@ -292,3 +292,46 @@ def test_two_handles_see_each_others_writes(tmp_path: Path) -> None:
     add(first, make_articles(2, prefix="p"))
     add(second, make_articles(2, prefix="q"))  # reloads p's generation before writing
     assert len(open_index(tmp_path / "ix").state.articles) == 4
+
+
+def test_refresh_picks_up_another_writers_generation(tmp_path: Path) -> None:
+    reader = open_index(tmp_path / "ix")
+    assert reader.refresh() is False  # no index on disk yet: nothing to switch to
+    writer = open_index(tmp_path / "ix")  # another process, as far as files go
+    add(writer, make_articles(3))
+    assert reader.state.generation == 0
+    held = reader.state
+    assert reader.refresh() is True
+    assert reader.state.generation == writer.state.generation
+    assert set(reader.state.articles) == set(writer.state.articles)
+    assert held.generation == 0 and not held.articles  # a question holding the old one keeps it
+    assert reader.refresh() is False  # nothing new: one stat, no reload
+    add(writer, make_articles(2, prefix="b"))
+    assert reader.refresh() is True
+    assert set(reader.state.articles) == set(writer.state.articles)
+    assert len(reader.state.articles) == 5
+
+
+def test_refresh_after_own_commit_does_not_reload(tmp_path: Path, monkeypatch) -> None:
+    index = open_index(tmp_path / "ix")
+    add(index, make_articles(2))
+    loads = []
+    original = Index._load
+    monkeypatch.setattr(Index, "_load", lambda self, p: loads.append(p) or original(self, p))
+    assert index.refresh() is False
+    assert loads == []
+
+
+def test_refresh_of_a_damaged_new_generation_is_a_clear_error(tmp_path: Path) -> None:
+    reader = open_index(tmp_path / "ix")
+    add(open_index(tmp_path / "ix"), make_articles(2))
+    manifest = tmp_path / "ix" / MANIFEST
+    data = json.loads(manifest.read_text())
+    data["generation"] = 99
+    data["files"]["vectors"]["sha256"] = "0" * 64
+    tmp = manifest.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, manifest)
+    with pytest.raises(IndexFormatError):
+        reader.refresh()
+    assert reader.state.generation == 0  # still the one it had

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from fakes import HashingEncoder
 
+from embeddings.gate import ComputeGate
 from qa.index import Index
 from qa.ingest.chunking import chunk_article, chunking_signature
 from qa.ingest.parsing import article_from_record
@@ -26,6 +27,16 @@ from qa.types import Article, IngestReport, Rejection
 
 SETTINGS = Settings().replace(encode_batch_size=1)
 READ_BOUND_S = 1.0  # a reader iteration never takes longer than this
+
+
+@pytest.fixture(autouse=True)
+def cpu_slot_per_writer(monkeypatch):
+    """These tests are about the writer lock, with encoders that block until told: give
+    each writer its own CPU slot. (With the process's one-slot gate a second writer's
+    batches wait for the first one's, and a batch blocked by a test never ends.)"""
+    import qa.ingest.pipeline
+
+    monkeypatch.setattr(qa.ingest.pipeline, "COMPUTE", ComputeGate(slots=4))
 
 
 def long_text(tag: str, sentences: int = 40) -> str:
