@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from qa.answer.serialize import answer_json
 from qa.common.when import label_beside
 from qa.extract.registry import CHOICES
 from qa.settings import Settings
@@ -80,7 +79,30 @@ def render_answer(answer: Answer) -> str:
 
 
 class QAGroup(click.Group):
-    """Turns library errors into one-line messages with a non-zero exit."""
+    """Turns library errors into one-line messages with a non-zero exit.
+
+    The sub-commands that live in their own packages (eval, chat, train-reader) are
+    imported only when named, so ``qa ask`` does not pay for them.
+    """
+
+    LAZY: dict[str, str] = {
+        "chat": "qa.chat.cli:chat_command",
+        "eval": "qa.eval.cli:eval_group",
+        "train-reader": "qa.reader.cli:train_reader_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, the lazy ones included."""
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing a lazy one on first use."""
+        if cmd_name in self.LAZY and cmd_name not in self.commands:
+            import importlib
+
+            module, attr = self.LAZY[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; known errors become ``error: ...`` lines."""
@@ -150,6 +172,13 @@ def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
     default=None,
     help="Answer only when at least this sure (a probability; default: settings).",
 )
+@click.option(
+    "--server/--no-server",
+    default=True,
+    show_default=True,
+    help="Ask a running `qa serve` for this index when there is one (fast); "
+    "--extractor and --min-confidence always answer in this process.",
+)
 def ask(
     question: str,
     index: Path | None,
@@ -161,17 +190,63 @@ def ask(
     extractor: str | None,
     as_of: str | None,
     min_confidence: float | None,
+    server: bool,
 ) -> None:
     """Answer QUESTION from the indexed articles."""
-    assistant = _open(index, extractor=extractor, min_confidence=min_confidence)
     filters = Filters(date_from=since, date_to=until, sources=tuple(sources))
-    answer = assistant.ask(
-        question, top_k=top_k, filters=None if filters.empty else filters, as_of=as_of
-    )
+    data = None
+    if server and extractor is None and min_confidence is None:
+        from qa.serve.client import ask_server
+
+        data = ask_server(
+            index,
+            question,
+            top_k=top_k,
+            filters=None if filters.empty else asdict(filters),
+            as_of=as_of,
+        )
+    if data is not None:
+        from qa.answer.serialize import answer_from_json
+
+        answer = answer_from_json(data)
+    else:
+        assistant = _open(index, extractor=extractor, min_confidence=min_confidence)
+        answer = assistant.ask(
+            question, top_k=top_k, filters=None if filters.empty else filters, as_of=as_of
+        )
     if as_json:
+        from qa.answer.serialize import answer_json
+
         click.echo(json.dumps(answer_json(answer), ensure_ascii=False, indent=2))
     else:
         click.echo(render_answer(answer))
+
+
+@main.command()
+@_index_option()
+def serve(index: Path | None) -> None:
+    """Keep the assistant loaded and answer `qa ask` for this index over a local socket.
+
+    Runs until Ctrl+C. `qa ask` (same --index) uses it while it is up.
+    """
+    from embeddings.gate import share_cores
+    from qa.serve.protocol import index_key, socket_path
+    from qa.serve.server import AskServer
+
+    share_cores()  # many askers: one thread per question, one question per core
+    assistant = _open(index)
+    assistant.ask("warm up: load the models")
+    server = AskServer(socket_path(index), assistant, index_key(index))
+    info = assistant.info()
+    click.echo(
+        f"qa serve: {server.path} ({info.articles} articles, {info.chunks} passages; Ctrl+C stops)"
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 @main.command()
@@ -227,16 +302,3 @@ def repl(index: Path | None) -> None:
         if not question:
             break
         click.echo(render_answer(assistant.ask(question)))
-
-
-def _register_subcommands() -> None:
-    """Add the sub-commands that live in their own packages (eval, chat, train-reader)."""
-    from qa.chat.cli import chat_command
-    from qa.eval.cli import eval_group
-    from qa.reader.cli import train_reader_command
-
-    for command in (eval_group, chat_command, train_reader_command):
-        main.add_command(command)
-
-
-_register_subcommands()

@@ -22,6 +22,14 @@ def _cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["QA_CACHE_DIR"] = str(tmp_path_factory.mktemp("qa-cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _runtime_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A private socket folder: a developer's running `qa serve` never answers a test."""
+    path = tmp_path_factory.mktemp("qa-run")
+    path.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 @pytest.fixture
 def fake_encoder() -> HashingEncoder:
     return HashingEncoder()

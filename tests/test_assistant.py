@@ -161,7 +161,9 @@ def time_assistant(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
     assistant = Assistant.open(
         tmp_path_factory.mktemp("time-ix"),
         encoder=HashingEncoder(),
-        settings=Settings().replace(extractor="heuristic", min_score=0.0, uncalibrated_min_score=0.0),
+        settings=Settings().replace(
+            extractor="heuristic", min_score=0.0, uncalibrated_min_score=0.0
+        ),
     )
     assistant.add_records(records)
     return assistant

@@ -7,11 +7,12 @@ classes are imported on first use, so listing names costs nothing.
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from embeddings.encoder import Encoder
-from qa.extract.base import Extractor
-from qa.settings import ReadingSettings
+if TYPE_CHECKING:  # names only: listing extractors must not load numpy or faiss
+    from embeddings.encoder import Encoder
+    from qa.extract.base import Extractor
+    from qa.settings import ReadingSettings
 
 EXTRACTORS: dict[str, str] = {
     "neural": "qa.extract.neural:NeuralReader",
