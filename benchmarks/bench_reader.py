@@ -75,6 +75,38 @@ def int8_model(model: Any) -> Any:
     return quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
 
 
+def int8_variant(model: Any, *, per_channel: bool, ffn_only: bool) -> Any:
+    """A copy of ``model`` with Linear layers dynamically quantized to int8.
+
+    ``per_channel``: one scale per output channel instead of one per tensor.
+    ``ffn_only``: only the feed-forward layers (``intermediate.dense`` and the layer's
+    ``output.dense``), which hold two thirds of the encoder's multiply-adds; attention
+    and the span head stay fp32.
+    """
+    import torch
+    from torch.ao.quantization import (
+        default_dynamic_qconfig,
+        per_channel_dynamic_qconfig,
+        quantize_dynamic,
+    )
+
+    qconfig = per_channel_dynamic_qconfig if per_channel else default_dynamic_qconfig
+    copy_ = copy.deepcopy(model)
+    if ffn_only:
+        spec: Any = {
+            name: qconfig
+            for name, module in copy_.named_modules()
+            if isinstance(module, torch.nn.Linear)
+            and (
+                name.endswith("intermediate.dense")
+                or (name.endswith("output.dense") and "attention" not in name)
+            )
+        }
+    else:
+        spec = {torch.nn.Linear: qconfig}
+    return quantize_dynamic(copy_, spec, dtype=torch.qint8)
+
+
 def onnx_model(model: Any, threads: int, folder: Path) -> Any:
     """The model exported to ONNX and loaded in ONNX Runtime (raises when unavailable)."""
     import onnxruntime as ort
@@ -161,7 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--variants",
         default="fp32,bf16,int8,onnx",
-        help="comma-separated subset of fp32,bf16,int8,onnx (fp32 always runs first)",
+        help="comma-separated subset of fp32,bf16,int8,int8pc,int8ffn,int8ffnpc,onnx (fp32 first)",
     )
     ap.add_argument("--no-pause", action="store_true", help="do not pause a training run")
     ap.add_argument("--out", default=None, help="write the results here as JSON")
@@ -183,6 +215,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             "fp32": (None, False),
             "bf16": (None, True),
             "int8": (lambda: int8_model(runtime.model), False),
+            "int8pc": (
+                lambda: int8_variant(runtime.model, per_channel=True, ffn_only=False),
+                False,
+            ),
+            "int8ffn": (
+                lambda: int8_variant(runtime.model, per_channel=False, ffn_only=True),
+                False,
+            ),
+            "int8ffnpc": (
+                lambda: int8_variant(runtime.model, per_channel=True, ffn_only=True),
+                False,
+            ),
             "onnx": (lambda: onnx_model(runtime.model, args.threads, Path(td)), False),
         }
         for name in ["fp32", *wanted]:
