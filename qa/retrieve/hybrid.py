@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +14,9 @@ from qa.index import IndexState
 from qa.retrieve.base import MODES, allowed_chunks
 from qa.settings import RetrievalSettings
 from qa.types import Filters, Hit
+
+QUESTION_CACHE = 256
+"""How many recent question vectors a retriever keeps."""
 
 
 def dense_search(
@@ -84,10 +89,15 @@ class HybridRetriever:
         self.encoder = encoder
         self.settings = settings if settings is not None else RetrievalSettings()
         self.mode = mode
+        # recent question vectors: a question searched twice (its time period's passages
+        # are searched too: Assistant.passages_for) is encoded once
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._vectors_lock = threading.Lock()
 
     def retrieve(self, question: str, k: int, filters: Filters | None = None) -> list[Hit]:
         """The ``k`` chunks most likely to hold the answer, best first."""
-        return self._search(self.index.state, question, k, filters, None)
+        vector = self.question_vectors([question]) if self.mode != "bm25" else None
+        return self._search(self.index.state, question, k, filters, vector)
 
     def retrieve_batch(
         self, questions: Sequence[str], k: int, filters: Filters | None = None
@@ -96,11 +106,27 @@ class HybridRetriever:
         if not questions:
             return []
         state = self.index.state
-        vectors = self.encoder.encode(list(questions)) if self.mode != "bm25" else None
+        vectors = self.question_vectors(questions) if self.mode != "bm25" else None
         return [
             self._search(state, q, k, filters, None if vectors is None else vectors[i : i + 1])
             for i, q in enumerate(questions)
         ]
+
+    def question_vectors(self, questions: Sequence[str]) -> np.ndarray:
+        """The questions' unit vectors, one row each; the recent ones come from a cache."""
+        with self._vectors_lock:
+            known = {q: self._vectors[q] for q in questions if q in self._vectors}
+        missing = list(dict.fromkeys(q for q in questions if q not in known))
+        if missing:
+            fresh = self.encoder.encode(missing)
+            with self._vectors_lock:
+                for q, row in zip(missing, fresh, strict=True):
+                    known[q] = row
+                    self._vectors[q] = row
+                    self._vectors.move_to_end(q)
+                while len(self._vectors) > QUESTION_CACHE:
+                    self._vectors.popitem(last=False)
+        return np.stack([known[q] for q in questions]).astype(np.float32, copy=False)
 
     def _search(
         self,

@@ -294,6 +294,24 @@ def test_batch_encodes_questions_once(state: IndexState, arts) -> None:  # noqa:
     ]
 
 
+def test_a_question_searched_again_is_not_encoded_again(state: IndexState) -> None:
+    from qa.retrieve import hybrid
+
+    encoder = HashingEncoder()
+    retriever = HybridRetriever(StateHolder(state), encoder, S.retrieval, "hybrid")
+    first = retriever.retrieve_batch(["interest rates", "cup final"], 3)
+    again = retriever.retrieve("interest rates", 3)  # e.g. the question's period, searched too
+    assert encoder.calls == 1
+    assert [h.chunk.chunk_id for h in again] == [h.chunk.chunk_id for h in first[0]]
+    fresh = HybridRetriever(StateHolder(state), HashingEncoder(), S.retrieval, "hybrid")
+    assert [h.score for h in fresh.retrieve("interest rates", 3)] == [h.score for h in again]
+    vectors = retriever.question_vectors(["cup final", "interest rates", "cup final"])
+    assert vectors.shape == (3, encoder.dimension) and encoder.calls == 1
+    for i in range(hybrid.QUESTION_CACHE + 5):  # bounded
+        retriever.question_vectors([f"question {i}"])
+    assert len(retriever._vectors) == hybrid.QUESTION_CACHE
+
+
 def test_k_larger_than_index(state: IndexState) -> None:
     hits = _retrieve(state, "interest rates", k=500, mode="dense")
     assert len(hits) == len(state.chunks)
