@@ -78,11 +78,12 @@ class AskServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
         self.key = key
         self.path = path
         _claim(path)
-        old = os.umask(0o177)  # the socket is created 0600: this user only
-        try:
-            super().__init__(str(path), _Handler)
-        finally:
-            os.umask(old)
+        super().__init__(str(path), _Handler)
+
+    def server_bind(self) -> None:
+        """Bind, then make the socket this user's only (its folder is 0700 already)."""
+        super().server_bind()
+        os.chmod(self.path, 0o600)
 
     def server_close(self) -> None:
         """Stop listening and remove the socket file."""
