@@ -53,11 +53,20 @@ def trim_offsets(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
 def clean_span(span: Span) -> Span | None:
-    """``span`` trimmed to start and end on a word (``None`` if nothing is left)."""
+    """``span`` trimmed to start and end on a word.
+
+    ``None`` if nothing is left, or if it runs across a paragraph break (a blank line):
+    no answer does, and such spans join a photo credit or a dateline to the first words
+    of the next paragraph. A single line break stays: hard-wrapped text breaks lines
+    inside sentences.
+    """
     text = span.hit.article.text
     start, end = trim_offsets(text, span.start, span.end)
-    if end <= start:
+    if end <= start or _PARAGRAPH_BREAK.search(text, start, end):
         return None
     if (start, end) == (span.start, span.end):
         return span

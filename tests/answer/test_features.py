@@ -13,6 +13,19 @@ from qa.settings import AnsweringSettings
 from qa.types import Span
 
 
+def test_a_span_across_a_paragraph_break_is_dropped_a_line_break_is_not() -> None:
+    text = (
+        "Photo: Andy Wong/AP\n\nDrug-resistant infections rose.\nThe mayor, Ada\n"
+        "Lovelace, spoke.\n \nWashington CNN"
+    )
+    hit = make_hit(text)
+    assert clean_span(span_of(hit, "Andy Wong/AP\n\nDrug-resistant infections", 0.9)) is None
+    assert clean_span(span_of(hit, "spoke.\n \nWashington", 0.9)) is None  # a blank line
+    wrapped = clean_span(span_of(hit, "Ada\nLovelace", 0.9))  # a hard-wrapped line
+    assert wrapped is not None and wrapped.text == "Ada\nLovelace"
+    assert clean_span(span_of(hit, "Drug-resistant infections", 0.9)) is not None
+
+
 @pytest.mark.parametrize(
     ("raw", "want"),
     [
