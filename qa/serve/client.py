@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +38,10 @@ def ask_server(
         return None
     if not where.exists():
         return None
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn = _connect(where)
+    if conn is None:
+        return None  # a stale socket: nobody is serving
     try:
-        conn.settimeout(2.0)
-        try:
-            conn.connect(str(where))
-        except OSError:
-            return None  # a stale socket: nobody is serving
         conn.settimeout(timeout)
         request = {
             "index": index_key(index),
@@ -71,3 +69,23 @@ def ask_server(
     if not isinstance(answer, dict):
         raise ServerError(f"the server at {where} sent no answer")
     return answer
+
+
+def _connect(where: Path, attempts: int = 100) -> socket.socket | None:
+    """A connection to the server at ``where``; ``None`` if nobody listens there.
+
+    A busy server's full backlog (``EAGAIN``) is waited out, up to about 2 s.
+    """
+    for _ in range(attempts):
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.settimeout(2.0)
+        try:
+            conn.connect(str(where))
+            return conn
+        except BlockingIOError:
+            conn.close()
+            time.sleep(0.02)  # the backlog is full: the server is there, and busy
+        except OSError:
+            conn.close()
+            return None
+    return None

@@ -72,6 +72,7 @@ class AskServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     """Answers ``qa ask`` requests for one index, a thread per connection."""
 
     daemon_threads = True
+    request_queue_size = 128  # many `qa ask` at once: a full backlog refuses a Unix socket
 
     def __init__(self, path: Path, assistant: Assistant, key: str) -> None:
         self.assistant = assistant

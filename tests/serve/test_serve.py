@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -140,12 +141,37 @@ def test_many_clients_at_once(assistant, server) -> None:
     def one(i: int) -> None:
         results.append(ask_server(assistant.path, f"Who is the mayor of town t{i % 6}?"))
 
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(40)]
     for t in threads:
         t.start()
     for t in threads:
-        t.join(30)
-    assert len(results) == 12 and all(r and r["answer"] for r in results)
+        t.join(60)
+    assert len(results) == 40 and all(r and r["answer"] for r in results)
+
+
+def test_a_full_backlog_is_waited_out_not_taken_for_no_server(tmp_path: Path) -> None:
+    from qa.serve.client import _connect
+
+    path = tmp_path / "busy.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(0)  # room for one waiting connection
+    first = _connect(path)
+    assert first is not None
+    accepted = []
+
+    def accept_later() -> None:
+        time.sleep(0.2)
+        for _ in range(2):
+            accepted.append(listener.accept()[0])
+
+    thread = threading.Thread(target=accept_later)
+    thread.start()
+    second = _connect(path)  # the backlog is full until the listener accepts
+    thread.join(5)
+    assert second is not None
+    for conn in (first, second, *accepted, listener):
+        conn.close()
 
 
 def test_no_server_stale_socket_and_a_second_server(assistant, tmp_path: Path) -> None:
