@@ -63,7 +63,10 @@ def test_waiting_foreground_goes_before_waiting_background():
     fg = threading.Thread(target=waiter, args=("question", True, started_fg))
     fg.start()
     assert started_fg.wait(5)
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5
+    while gate._foreground_waiting == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the question is waiting too
+    assert gate._foreground_waiting == 1
     release.set()
     for t in (h, bg, fg):
         t.join(5)
