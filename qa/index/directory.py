@@ -111,7 +111,7 @@ class Index:
         index._load(manifest_path)
         return index
 
-    def _load(self, manifest_path: Path) -> None:
+    def _load(self, manifest_path: Path, warm: bool = False) -> None:
         stamp = _stamp(manifest_path)
         manifest = read_manifest(
             manifest_path,
@@ -120,7 +120,10 @@ class Index:
             dimension=self.encoder.dimension,
             chunking=self.chunking,
         )
-        self.state = read_generation(self.path, manifest, self.encoder.dimension)
+        state = read_generation(self.path, manifest, self.encoder.dimension)
+        if warm:
+            state.bm25()  # built before the switch: no question waits for it
+        self.state = state
         self.manifest = manifest
         self._stamp = stamp
 
@@ -152,7 +155,7 @@ class Index:
                     if on_disk.get("generation") == self.state.generation:
                         self._stamp = stamp
                         return False
-                    self._load(manifest_path)
+                    self._load(manifest_path, warm=True)
                     return True
                 except (OSError, ValueError, IndexFormatError):
                     if attempt == 2:

@@ -310,6 +310,7 @@ def test_refresh_picks_up_another_writers_generation(tmp_path: Path) -> None:
     assert reader.refresh() is True
     assert set(reader.state.articles) == set(writer.state.articles)
     assert len(reader.state.articles) == 5
+    assert reader.state._bm25 is not None  # built before the switch, not by the next question
 
 
 def test_refresh_after_own_commit_does_not_reload(tmp_path: Path, monkeypatch) -> None:
