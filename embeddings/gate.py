@@ -99,8 +99,7 @@ class ComputeGate:
     @property
     def busy(self) -> bool:
         """Whether some thread holds the gate now."""
-        with self._cond:
-            return bool(self._holders)
+        return self.running > 0
 
     @property
     def running(self) -> int:

@@ -151,8 +151,7 @@ class Index:
                 return False
             for attempt in range(3):
                 try:
-                    on_disk = json.loads(manifest_path.read_text(encoding="utf-8"))
-                    if on_disk.get("generation") == self.state.generation:
+                    if self._generation_on_disk() == self.state.generation:
                         self._stamp = stamp
                         return False
                     self._load(manifest_path, warm=True)

@@ -10,29 +10,36 @@ import pytest
 from embeddings.gate import ComputeGate
 
 
-def test_one_holder_at_a_time():
-    gate = ComputeGate()
+def most_at_once(gate: ComputeGate, kinds: list[bool], rounds: int, pause: float) -> int:
+    """Threads (foreground if True) entering ``gate`` together; the most inside at once."""
     inside = 0
     most = 0
     lock = threading.Lock()
+    barrier = threading.Barrier(len(kinds))
 
     def work(foreground: bool) -> None:
         nonlocal inside, most
-        for _ in range(20):
+        barrier.wait(5)
+        for _ in range(rounds):
             with gate.foreground() if foreground else gate.background():
                 with lock:
                     inside += 1
                     most = max(most, inside)
-                time.sleep(0.0005)
+                time.sleep(pause)
                 with lock:
                     inside -= 1
 
-    threads = [threading.Thread(target=work, args=(i % 2 == 0,)) for i in range(6)]
+    threads = [threading.Thread(target=work, args=(kind,)) for kind in kinds]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert most == 1
+    return most
+
+
+def test_one_holder_at_a_time():
+    gate = ComputeGate()
+    assert most_at_once(gate, [i % 2 == 0 for i in range(6)], rounds=20, pause=0.0005) == 1
     assert not gate.busy
 
 
@@ -103,29 +110,7 @@ def test_release_by_a_stranger_is_refused():
 
 def test_slots_allow_that_many_at_once_and_no_more():
     gate = ComputeGate(slots=2)
-    inside = 0
-    most = 0
-    lock = threading.Lock()
-    barrier = threading.Barrier(4)
-
-    def work() -> None:
-        nonlocal inside, most
-        barrier.wait(5)
-        for _ in range(10):
-            with gate.foreground():
-                with lock:
-                    inside += 1
-                    most = max(most, inside)
-                time.sleep(0.002)
-                with lock:
-                    inside -= 1
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert most == 2
+    assert most_at_once(gate, [True] * 4, rounds=10, pause=0.002) == 2
     assert gate.running == 0
 
 
