@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +26,31 @@ from qa.settings import Settings
 from qa.types import Article, Chunk, IngestReport, Rejection
 
 Progress = Callable[[int], None]
+
+
+class Reader(Protocol):
+    """Reads files and folders into articles and rejections (:func:`read_paths` locally)."""
+
+    def __call__(
+        self, paths: Iterable[str | Path], settings: Settings
+    ) -> tuple[list[Article], list[Rejection]]:
+        """The articles of ``paths`` and the rejections of bad input, in input order."""
+        ...
+
+
+class Preparer(Protocol):
+    """Chunks and embeds articles ahead of the commit (:func:`prepare` locally)."""
+
+    def __call__(
+        self,
+        articles: Iterable[Article],
+        settings: Settings,
+        encoder: Encoder,
+        progress: Progress | None = None,
+        into: Prepared | None = None,
+    ) -> Prepared:
+        """``articles`` chunked and embedded (see :func:`prepare`)."""
+        ...
 
 
 @dataclass
@@ -165,13 +190,47 @@ def prepare(
     return done
 
 
-class IngestPipeline:
-    """Reads inputs and writes what changed into an :class:`~qa.index.Index`."""
+def read_paths(
+    paths: Iterable[str | Path], settings: Settings
+) -> tuple[list[Article], list[Rejection]]:
+    """Parse files and folders (recursively) in this process; bad files become rejections."""
+    articles: list[Article] = []
+    rejected: list[Rejection] = []
+    for item in parsing.iter_files(paths):
+        if isinstance(item, Rejection):
+            rejected.append(item)
+            continue
+        for result in parsing.read_path(item, settings.ingest.max_file_bytes, settings.limits):
+            if isinstance(result, Rejection):
+                rejected.append(result)
+            else:
+                articles.append(result)
+    return articles, rejected
 
-    def __init__(self, index: Index, encoder: Encoder, settings: Settings) -> None:
+
+class IngestPipeline:
+    """Reads inputs and writes what changed into an :class:`~qa.index.Index`.
+
+    ``reader`` and ``preparer`` are where the work runs: in this process by default
+    (:func:`read_paths`, :func:`prepare`); :mod:`qa.ingest.distributed` supplies
+    Ray versions that give the same articles, chunks and vectors. Planning and the
+    commit always run here, under the index's writer lock.
+    """
+
+    def __init__(
+        self,
+        index: Index,
+        encoder: Encoder,
+        settings: Settings,
+        *,
+        reader: Reader = read_paths,
+        preparer: Preparer = prepare,
+    ) -> None:
         self.index = index
         self.encoder = encoder
         self.settings = settings
+        self.reader = reader
+        self.preparer = preparer
 
     def add_paths(
         self, paths: str | Path | Iterable[str | Path], progress: Progress | None = None
@@ -179,19 +238,7 @@ class IngestPipeline:
         """Ingest files and folders (recursively); bad files become rejections."""
         if isinstance(paths, str | Path):
             paths = [paths]
-        articles: list[Article] = []
-        rejected: list[Rejection] = []
-        for item in parsing.iter_files(paths):
-            if isinstance(item, Rejection):
-                rejected.append(item)
-                continue
-            for result in parsing.read_path(
-                item, self.settings.ingest.max_file_bytes, self.settings.limits
-            ):
-                if isinstance(result, Rejection):
-                    rejected.append(result)
-                else:
-                    articles.append(result)
+        articles, rejected = self.reader(paths, self.settings)
         return self.add_articles(articles, rejected, progress)
 
     def add_records(
@@ -231,12 +278,12 @@ class IngestPipeline:
         articles = list(articles)
         rejected = list(rejected)
         early = plan(self.index.state, articles)
-        done = prepare(early.fresh.values(), self.settings, self.encoder, progress)
+        done = self.preparer(early.fresh.values(), self.settings, self.encoder, progress)
         with self.index.writer() as state:
             todo = plan(state, articles)
             missing = [a for a in todo.fresh.values() if not done.has(a)]
             if missing:
-                prepare(missing, self.settings, self.encoder, progress, into=done)
+                self.preparer(missing, self.settings, self.encoder, progress, into=done)
             refused = {aid for aid, a in todo.fresh.items() if done.refusal(a) is not None}
             rejected.extend(r for a in todo.fresh.values() if (r := done.refusal(a)) is not None)
             todo.added = [aid for aid in todo.added if aid not in refused]
