@@ -2,18 +2,27 @@
 
 Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py --chunks N [--queries 200]
-        [--dir DIR] [--out FILE]
+        [--like REAL_INDEX] [--dir DIR] [--out FILE]
 
-Synthetic data, the product's own code for the rest. Articles are made of sentences of
-words drawn from a fixed vocabulary of 20,000 made-up words (Zipf-distributed, seed 0),
-about 4 chunks each; they are parsed into ``Article`` objects, cut by the product's
-chunker, and given random unit vectors (384 dimensions) instead of embeddings, then
-committed with ``Index.commit`` (one generation). The index is then opened in a fresh
-process with ``Index.open`` (its checks, the store, the vectors), and the questions
-(sentences drawn the same way, with random query vectors) are retrieved through
-``HybridRetriever`` (FAISS + BM25, fused), timing each; BM25 is built on the first
-question, as in the product, and that first question is timed apart. recall@10 compares
-the dense search of the index with an exact numpy search over the same vectors.
+Synthetic data, the product's own code for the rest.
+
+Texts: articles made of sentences of words drawn from a fixed vocabulary of 20,000
+made-up words (Zipf-distributed, seed 0), about 3 chunks each; they are parsed into
+``Article`` objects and cut by the product's chunker. Questions are 6 to 10 such words.
+
+Vectors: drawn to look like real embeddings, not uniform noise (IVF recall on uniform
+random vectors says nothing; on tightly clustered ones it flatters). ``--like`` names a
+real index built by the product (all-MiniLM-L6-v2 over news: by default the BBC +
+RealTime QA index of docs/evaluation.md); its vectors are clustered with k-means (64
+centroids), and each synthetic vector is a centroid plus Gaussian noise with the
+residuals' full covariance, normalised. 200 of the real vectors are held out of the fit
+and used as the question vectors.
+
+Everything is committed with ``Index.commit`` (one generation: the product picks flat
+or IVF by size), then opened in a fresh process with ``Index.open`` (its checks, the
+store, the vectors) and the questions are retrieved through ``HybridRetriever`` (FAISS +
+BM25, fused), timing each. recall@10 compares the index's dense search (the product's
+``VectorIndex.search``) with an exact numpy search over the original float32 vectors.
 
 The last output line is one JSON object with ``chunks``, ``build_s``, ``open_s``,
 ``rss_mb``, ``p50_ms``, ``p95_ms``, ``recall_at_10``.
@@ -24,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,18 +48,60 @@ sys.path.insert(0, str(REPO))
 DIM = 384
 
 
-class RandomEncoder:
-    """Unit vectors from a seeded generator (only questions are encoded here)."""
+DEFAULT_LIKE = REPO / "runs" / "eval" / "final" / "index-rtqa"
+
+
+class QueueEncoder:
+    """Returns the prepared question vectors in order (one per encoded question)."""
 
     name = "sentence-transformers/all-MiniLM-L6-v2"
     dimension = DIM
 
-    def __init__(self, seed: int = 1) -> None:
-        self.rng = np.random.default_rng(seed)
+    def __init__(self, vectors: np.ndarray) -> None:
+        self.vectors = vectors
+        self.next = 0
 
     def encode(self, texts, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
-        v = self.rng.standard_normal((len(texts), DIM)).astype(np.float32)
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
+        out = self.vectors[self.next : self.next + len(texts)]
+        self.next += len(texts)
+        return out
+
+
+def real_vectors(like: Path) -> np.ndarray:
+    """The vectors of a real index made by the product."""
+    from embeddings.vector_index import VectorIndex
+
+    manifest = json.loads((like / "manifest.json").read_text())
+    index = VectorIndex.load(like / manifest["files"]["vectors"]["path"], DIM)
+    return index.all_vectors()[1]
+
+
+def vector_model(like: Path, held_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(centroids, cholesky of the residual covariance, held-out question vectors)``."""
+    import faiss
+
+    real = real_vectors(like)
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(real))
+    questions, fit = real[order[:held_out]], real[order[held_out:]]
+    kmeans = faiss.Kmeans(DIM, 64, niter=20, seed=0, spherical=True)
+    kmeans.train(np.ascontiguousarray(fit))
+    _, assign = kmeans.index.search(fit, 1)
+    residual = fit - kmeans.centroids[assign[:, 0]]
+    cov = np.cov(residual, rowvar=False) + 1e-6 * np.eye(DIM)
+    return kmeans.centroids, np.linalg.cholesky(cov).astype(np.float32), questions
+
+
+def synthetic_vectors(n: int, centroids: np.ndarray, chol: np.ndarray) -> np.ndarray:
+    """``n`` unit vectors: a random centroid plus correlated noise (seed 1)."""
+    rng = np.random.default_rng(1)
+    out = np.empty((n, DIM), dtype=np.float32)
+    for lo in range(0, n, 100_000):
+        m = min(100_000, n - lo)
+        z = rng.standard_normal((m, DIM)).astype(np.float32)
+        x = centroids[rng.integers(0, len(centroids), m)] + z @ chol.T
+        out[lo : lo + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    return out
 
 
 def words(rng: np.random.Generator, n: int) -> list[str]:
@@ -69,8 +119,16 @@ def sentences(rng: np.random.Generator, count: int) -> str:
     return " ".join(out)
 
 
-def build(root: Path, chunks_wanted: int) -> dict:
-    """Write an index of about ``chunks_wanted`` chunks; returns counts and seconds."""
+def question(rng: np.random.Generator) -> str:
+    """6 to 10 words, as a question has after its stopwords."""
+    return " ".join(words(rng, int(rng.integers(6, 11))))
+
+
+def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
+    """Write an index of about ``chunks_wanted`` chunks; returns counts and seconds.
+
+    Also writes ``root.parent/questions.npy`` and ``exact.npy`` (the exact top 10).
+    """
     from qa.index import Index
     from qa.ingest.chunking import chunk_article, chunking_signature
     from qa.ingest.parsing import article_from_record
@@ -79,11 +137,17 @@ def build(root: Path, chunks_wanted: int) -> dict:
     settings = Settings()
     rng = np.random.default_rng(0)
     started = time.perf_counter()
-    index = Index.open(root, RandomEncoder(), chunking_signature(settings.chunking))
+    centroids, chol, questions = vector_model(like, queries)
+    index = Index.open(
+        root,
+        QueueEncoder(questions),
+        chunking_signature(settings.chunking),
+        layout=settings.index,
+    )
     articles, chunks = [], []
     i = 0
     while len(chunks) < chunks_wanted:
-        text = "\n\n".join(sentences(rng, 4) for _ in range(5))
+        text = "\n\n".join(sentences(rng, 4) for _ in range(4))
         record = {"id": f"s{i}", "title": f"Story {i}", "text": text, "date": "2024-01-01"}
         article = article_from_record(record, "synthetic")
         articles.append(article)
@@ -92,8 +156,14 @@ def build(root: Path, chunks_wanted: int) -> dict:
         )
         i += 1
     made = time.perf_counter() - started
-    vectors = rng.standard_normal((len(chunks), DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = synthetic_vectors(len(chunks), centroids, chol)
+    exact = np.zeros((len(questions), 10), dtype=np.int64)
+    ids = np.array([c.chunk_id for c in chunks], dtype=np.int64)
+    for lo in range(0, len(questions), 50):
+        sims = questions[lo : lo + 50] @ vectors.T
+        exact[lo : lo + 50] = ids[np.argsort(-sims, axis=1)[:, :10]]
+    np.save(root.parent / "questions.npy", questions)
+    np.save(root.parent / "exact.npy", exact)
     with index.writer():
         index.commit(fresh=articles, chunks=chunks, vectors=vectors, deleted=[])
     return {
@@ -102,6 +172,18 @@ def build(root: Path, chunks_wanted: int) -> dict:
         "make_s": round(made, 1),
         "build_s": round(time.perf_counter() - started, 1),
     }
+
+
+def rss_now(field: str = "VmRSS") -> float:
+    """Resident memory of this process, MB (mapped file pages it touched included).
+
+    ``VmHWM`` is the peak. Not ``getrusage``'s ``ru_maxrss``: Linux carries the
+    parent's peak across fork and exec into it, so it would report the build's memory.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def measure(root: Path, queries: int) -> dict:
@@ -113,33 +195,36 @@ def measure(root: Path, queries: int) -> dict:
 
     settings = Settings()
     started = time.perf_counter()
-    index = Index.open(root, RandomEncoder(), chunking_signature(settings.chunking), create=False)
+    questions = np.load(root.parent / "questions.npy")[:queries]
+    exact = np.load(root.parent / "exact.npy")
+    encoder = QueueEncoder(np.vstack([questions[:1], questions]))
+    index = Index.open(
+        root, encoder, chunking_signature(settings.chunking), create=False, layout=settings.index
+    )
     open_s = time.perf_counter() - started
-    rss_open = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # peak so far
-    retriever = HybridRetriever(index, RandomEncoder(seed=2), settings.retrieval)
+    rss_open = rss_now()
+    retriever = HybridRetriever(index, encoder, settings.retrieval)
     rng = np.random.default_rng(3)
     t = time.perf_counter()
-    retriever.retrieve(sentences(rng, 1), 10)
+    retriever.retrieve("first " + question(rng), 10)
     first_ms = (time.perf_counter() - t) * 1000
     times, recall = [], []
     state = index.state
-    ids = state.vectors.ids()
-    matrix = state.vectors.reconstruct(ids)  # the exact reference searches the same vectors
-    exact_encoder = RandomEncoder(seed=4)
-    for _ in range(queries):
-        question = sentences(rng, 1)
+    for i in range(len(questions)):
+        text = f"{i} {question(rng)}"
         t = time.perf_counter()
-        retriever.retrieve(question, 10)
+        hits = retriever.retrieve(text, 10)
         times.append((time.perf_counter() - t) * 1000)
-        q = exact_encoder.encode([question])
-        _, got = state.vectors.search(q, 10)
-        want = ids[np.argsort(-(matrix @ q[0]))[:10]]
-        recall.append(len(set(got[0].tolist()) & set(want.tolist())) / 10)
+        assert hits
+        _, got = state.vectors.search(questions[i : i + 1], 10)
+        recall.append(len(set(got[0].tolist()) & set(exact[i].tolist())) / 10)
     times.sort()
     return {
         "open_s": round(open_s, 2),
-        "rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_mb": round(rss_now("VmHWM"), 1),  # the peak
+        "rss_end_mb": round(rss_now(), 1),
         "rss_after_open_mb": round(rss_open, 1),
+        "vectors": index.manifest["vectors"],
         "first_question_ms": round(first_ms, 1),
         "p50_ms": round(times[len(times) // 2], 1),
         "p95_ms": round(times[int(len(times) * 0.95)], 1),
@@ -153,6 +238,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chunks", type=int, required=True)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--like", type=Path, default=DEFAULT_LIKE, help="a real index (vectors)")
     ap.add_argument("--dir", default=None, help="where to build (default: a temporary folder)")
     ap.add_argument("--measure-only", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None)
@@ -163,7 +249,12 @@ def main() -> int:
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     root = base / f"index-{args.chunks}"
     try:
-        built = build(root, args.chunks)
+        if not (args.like / "manifest.json").is_file():
+            ap.error(
+                f"{args.like}: no index; build one with `qa ingest ../shared/data/bbc_news "
+                "--index DIR` and pass --like DIR"
+            )
+        built = build(root, args.chunks, args.like, args.queries)
         print(json.dumps(built), flush=True)
         out = subprocess.run(
             [

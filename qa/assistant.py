@@ -109,7 +109,7 @@ class Assistant:
         if path is None:
             return cls._open_sample(settings, encoder, extractor)
         signature = chunking_signature(settings.chunking)
-        index = Index.open(Path(path), encoder, signature, create=create)
+        index = Index.open(Path(path), encoder, signature, create=create, layout=settings.index)
         return cls(index, settings, encoder, extractor)
 
     @classmethod
@@ -124,7 +124,8 @@ class Assistant:
         for file in files:
             digest.update(file.read_bytes())
         path = cache_dir() / f"sample-{digest.hexdigest()}"
-        assistant = cls(Index.open(path, encoder, signature), settings, encoder, extractor)
+        index = Index.open(path, encoder, signature, layout=settings.index)
+        assistant = cls(index, settings, encoder, extractor)
         if assistant.info().articles == 0:
             report = assistant.add(files)
             if report.rejected:

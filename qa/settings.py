@@ -43,6 +43,25 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class IndexSettings:
+    """How the index stores vectors and checks itself as it grows (docs/scale.md).
+
+    Attributes:
+        flat_max_chunks: Up to this many chunks the vectors are searched exactly
+            (flat float32); beyond it an IVF index of 8-bit codes is built, memory-mapped.
+        ivf_nprobe: Cells of the IVF index searched per question (more: better
+            recall, slower).
+        verify_max_bytes: A generation up to this size is fully checked (every
+            file's sha256, the store's integrity, every id) when it is opened; a
+            larger one gets a quick check at open and the full one in the background.
+    """
+
+    flat_max_chunks: int = 100_000
+    ivf_nprobe: int = 64
+    verify_max_bytes: int = 256 * 2**20
+
+
+@dataclass(frozen=True)
 class RetrievalSettings:
     """Hybrid retrieval.
 
@@ -141,7 +160,7 @@ class LimitSettings:
     upload_queue: int = 4
 
 
-_SECTIONS = ("chunking", "ingest", "retrieval", "reading", "answering", "limits")
+_SECTIONS = ("chunking", "ingest", "index", "retrieval", "reading", "answering", "limits")
 
 
 @dataclass(frozen=True)
@@ -150,6 +169,7 @@ class Settings:
 
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    index: IndexSettings = field(default_factory=IndexSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     reading: ReadingSettings = field(default_factory=ReadingSettings)
     answering: AnsweringSettings = field(default_factory=AnsweringSettings)

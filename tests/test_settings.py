@@ -7,6 +7,7 @@ import pytest
 from qa.settings import (
     AnsweringSettings,
     ChunkingSettings,
+    IndexSettings,
     IngestSettings,
     LimitSettings,
     ReadingSettings,
@@ -17,6 +18,7 @@ from qa.settings import (
 SECTIONS = {
     "chunking": ChunkingSettings,
     "ingest": IngestSettings,
+    "index": IndexSettings,
     "retrieval": RetrievalSettings,
     "reading": ReadingSettings,
     "answering": AnsweringSettings,

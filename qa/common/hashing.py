@@ -32,3 +32,26 @@ def cached_sha256_file(path: str | os.PathLike[str]) -> str:
     p = Path(path)
     st = p.stat()
     return _cached(str(p.resolve()), st.st_size, st.st_mtime_ns)
+
+
+SAMPLE_BLOCKS = 64
+SAMPLE_BLOCK = 1 << 16
+
+
+def sample_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's size, first and last MiB, and 64 blocks spread over it.
+
+    A quick check for large files at open (truncation, a replaced or zeroed file, a
+    damaged header or tail); it does not see every flipped byte, so the index also
+    verifies the full :func:`sha256_file` (in the background for large files).
+    """
+    size = os.path.getsize(path)
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(1 << 20))
+        for i in range(SAMPLE_BLOCKS):
+            handle.seek(size * i // SAMPLE_BLOCKS)
+            digest.update(handle.read(SAMPLE_BLOCK))
+        handle.seek(max(size - (1 << 20), 0))
+        digest.update(handle.read(1 << 20))
+    return digest.hexdigest()

@@ -38,18 +38,21 @@ import numpy as np
 
 from embeddings.encoder import Encoder
 from embeddings.vector_index import VectorIndex
-from qa.common.files import atomic_write_text, fsync_dir, fsync_file
-from qa.index import store
+from qa.common.files import atomic_write_text
 from qa.index.format import (
     FORMAT_VERSION,
     MANIFEST,
     IndexFormatError,
     build_manifest,
+    generation_bytes,
     read_generation,
     read_manifest,
+    verify_in_background,
     write_error,
 )
 from qa.index.state import IndexState
+from qa.index.writing import Base, write_generation
+from qa.settings import IndexSettings
 from qa.types import Article, Chunk
 
 
@@ -76,10 +79,17 @@ class IndexInfo:
 class Index:
     """An index directory: open, read, and write it atomically."""
 
-    def __init__(self, path: Path, encoder: Encoder, chunking: dict[str, int]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        encoder: Encoder,
+        chunking: dict[str, int],
+        layout: IndexSettings | None = None,
+    ) -> None:
         self.path = path
         self.encoder = encoder
         self.chunking = dict(chunking)
+        self.layout = layout if layout is not None else IndexSettings()
         self.manifest: dict[str, Any] = {}
         self.state = IndexState(0, {}, {}, VectorIndex(encoder.dimension))
         self._stamp: tuple[int, int, int] | None = None  # the loaded manifest's stat
@@ -88,9 +98,19 @@ class Index:
     # ----------------------------------------------------------------- open
     @classmethod
     def open(
-        cls, path: str | Path, encoder: Encoder, chunking: dict[str, int], create: bool = True
+        cls,
+        path: str | Path,
+        encoder: Encoder,
+        chunking: dict[str, int],
+        create: bool = True,
+        layout: IndexSettings | None = None,
     ) -> Index:
         """Open the index at ``path`` (creating an empty one if allowed).
+
+        A generation up to ``layout.verify_max_bytes`` is fully checked here; a larger
+        one gets sizes, sampled hashes and counts here and the full check in a
+        background thread (a mismatch it finds makes the generation refuse questions:
+        ``IndexState.damage``).
 
         Raises:
             IndexFormatError: If ``path`` is not an index, was built with another
@@ -98,7 +118,7 @@ class Index:
 
         """
         root = Path(path)
-        index = cls(root, encoder, chunking)
+        index = cls(root, encoder, chunking, layout)
         manifest_path = root / MANIFEST
         if not manifest_path.exists():
             if root.exists() and not root.is_dir():
@@ -120,9 +140,14 @@ class Index:
             dimension=self.encoder.dimension,
             chunking=self.chunking,
         )
-        state = read_generation(self.path, manifest, self.encoder.dimension)
+        full = generation_bytes(manifest) <= self.layout.verify_max_bytes
+        state = read_generation(
+            self.path, manifest, self.encoder.dimension, full=full, nprobe=self.layout.ivf_nprobe
+        )
         if warm:
-            state.bm25()  # built before the switch: no question waits for it
+            state.bm25()  # ready before the switch: no question waits for it
+        if not full:
+            verify_in_background(self.path, manifest, state)
         self.state = state
         self.manifest = manifest
         self._stamp = stamp
@@ -229,86 +254,37 @@ class Index:
                 the directory is read-only; the half-written generation is removed.
 
         """
-        old = self.state
-        generation = old.generation + 1
+        generation = self.state.generation + 1
         name = f"gen-{generation:06d}"
         tmp_dir = self.path / f"{name}.tmp-{os.getpid()}"
         final_dir = self.path / name
         try:
-            index, removed_ids = self._write_generation(tmp_dir, fresh, chunks, vectors, deleted)
+            base = Base(
+                self.path, self.manifest, self.state.vectors, self.encoder.dimension, self.layout
+            )
+            counts, layout = write_generation(
+                base, tmp_dir, fresh=fresh, chunks=chunks, vectors=vectors, deleted=deleted
+            )
             if final_dir.exists():
                 shutil.rmtree(final_dir)
             os.replace(tmp_dir, final_dir)
-            articles = dict(old.articles)
-            chunk_map = dict(old.chunks)
-            for cid in removed_ids:
-                chunk_map.pop(cid, None)
-            for article_id in deleted:
-                articles.pop(article_id, None)
-            for article in fresh:
-                articles[article.article_id] = article
-            for chunk in chunks:
-                chunk_map[chunk.chunk_id] = chunk
-            manifest = self._manifest(generation, final_dir, len(articles), len(chunk_map))
+            manifest = self._manifest(generation, final_dir, *counts, layout)
             atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
         except BaseException as exc:
             self._abandon(generation, tmp_dir, final_dir, exc)
             raise
         self.manifest = manifest
-        state = IndexState(
-            generation,
-            articles,
-            chunk_map,
-            index,
-            {a.content_hash: a.article_id for a in articles.values()},
+        state = read_generation(
+            self.path,
+            manifest,
+            self.encoder.dimension,
+            full=False,
+            nprobe=self.layout.ivf_nprobe,
         )
-        state.bm25()  # built before the switch, so no question after a write waits for it
+        state.bm25()  # ready before the switch, so no question after a write waits for it
         self.state = state
+        self._stamp = _stamp(self.path / MANIFEST)
         self._remove_stale(keep=name)
-
-    def _write_generation(
-        self,
-        tmp_dir: Path,
-        fresh: list[Article],
-        chunks: list[Chunk],
-        vectors: np.ndarray | None,
-        deleted: list[str],
-    ) -> tuple[VectorIndex, list[int]]:
-        """Write the next generation's store and vectors into ``tmp_dir``, fsynced.
-
-        Returns the new vector index and the chunk ids it no longer holds.
-        """
-        if tmp_dir.exists():
-            shutil.rmtree(tmp_dir)
-        tmp_dir.mkdir(parents=True)
-        old_store = self.path / self.manifest["files"]["store"]["path"] if self.manifest else None
-        new_store = tmp_dir / "store.sqlite"
-        if old_store is not None:
-            shutil.copyfile(old_store, new_store)
-        conn = store.connect(new_store)
-        removed_ids: list[int] = []
-        try:
-            with conn:
-                for article_id in deleted:
-                    removed_ids.extend(store.delete_article(conn, article_id))
-                by_article: dict[str, list[Chunk]] = {}
-                for chunk in chunks:
-                    by_article.setdefault(chunk.article_id, []).append(chunk)
-                for article in fresh:
-                    removed_ids.extend(store.chunk_ids_of(conn, article.article_id))
-                    store.put_article(conn, article, by_article.get(article.article_id, []))
-            conn.execute("VACUUM")
-        finally:
-            conn.close()
-        index = self.state.vectors.clone()
-        index.remove(removed_ids)
-        if vectors is not None and len(chunks):
-            index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
-        index.save(tmp_dir / "vectors.faiss")
-        fsync_file(tmp_dir / "vectors.faiss")
-        fsync_file(new_store)
-        fsync_dir(tmp_dir)
-        return index, removed_ids
 
     def _abandon(self, generation: int, tmp_dir: Path, final_dir: Path, exc: BaseException) -> None:
         """Clean up after a failed commit; raise :class:`IndexWriteError` for disk problems.
@@ -335,9 +311,15 @@ class Index:
         return generation if isinstance(generation, int) else None
 
     def _manifest(
-        self, generation: int, gen_dir: Path, n_articles: int, n_chunks: int
+        self,
+        generation: int,
+        gen_dir: Path,
+        n_articles: int,
+        n_chunks: int,
+        layout: dict[str, Any],
     ) -> dict[str, Any]:
         return build_manifest(
+            vectors=layout,
             gen_dir=gen_dir,
             generation=generation,
             n_articles=n_articles,
@@ -359,14 +341,14 @@ class Index:
     # ----------------------------------------------------------------- read
     def info(self) -> IndexInfo:
         """Counts and dates of what the index holds, including how many are undated."""
-        dates = sorted(a.date for a in self.state.articles.values() if a.date)
+        oldest, newest, undated = self.state.dates()
         return IndexInfo(
             path=str(self.path),
             articles=len(self.state.articles),
             chunks=len(self.state.chunks),
-            oldest_date=dates[0] if dates else None,
-            newest_date=dates[-1] if dates else None,
-            undated=len(self.state.articles) - len(dates),
+            oldest_date=oldest,
+            newest_date=newest,
+            undated=undated,
             model=self.encoder.name,
             dimension=self.encoder.dimension,
             format_version=FORMAT_VERSION,

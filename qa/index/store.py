@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS articles (
     content_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS articles_hash ON articles(content_hash);
+CREATE INDEX IF NOT EXISTS articles_date ON articles(date);
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id   INTEGER PRIMARY KEY,
     article_id TEXT NOT NULL REFERENCES articles(article_id) ON DELETE CASCADE,
@@ -63,6 +64,28 @@ def check(path: Path) -> None:
         raise StoreError(f"{path}: store database is damaged ({exc})") from exc
     if not result or result[0] != "ok":
         raise StoreError(f"{path}: store database failed its integrity check ({result})")
+
+
+def check_header(path: Path) -> None:
+    """Raise :class:`StoreError` unless ``path`` starts as an SQLite file with both tables.
+
+    The quick check for a large store at open (reads a few pages); :func:`check`
+    reads all of it.
+    """
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(16)
+        if magic != b"SQLite format 3\x00":
+            raise StoreError(f"{path}: not an SQLite database")
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        finally:
+            conn.close()
+    except (OSError, sqlite3.DatabaseError) as exc:
+        raise StoreError(f"{path}: store database is damaged ({exc})") from exc
+    if not {"articles", "chunks"} <= tables:
+        raise StoreError(f"{path}: store database lacks its tables")
 
 
 def load_articles(conn: sqlite3.Connection) -> dict[str, Article]:

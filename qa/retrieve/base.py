@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from qa.index import IndexState
+from qa.index import IndexFormatError, IndexState
 from qa.types import Filters, Hit
 
 MODES = ("hybrid", "dense", "bm25")
@@ -36,20 +36,18 @@ class Retriever(Protocol):
 
 
 def allowed_chunks(state: IndexState, filters: Filters | None) -> np.ndarray | None:
-    """Chunk ids that pass ``filters`` (``None`` when there is no filter)."""
-    if filters is None or filters.empty:
-        return None
-    sources = {s.lower() for s in filters.sources}
-    wanted = set(filters.article_ids)
-    keep: set[str] = set()
-    for article in state.articles.values():
-        if wanted and article.article_id not in wanted:
-            continue
-        if sources and (article.source or "").lower() not in sources:
-            continue
-        if not filters.admits(article.date):
-            continue
-        keep.add(article.article_id)
-    return np.array(
-        [cid for cid, c in state.chunks.items() if c.article_id in keep], dtype=np.int64
-    )
+    """Chunk ids that pass ``filters`` (``None`` when there is no filter), sorted.
+
+    Raises:
+        IndexFormatError: If the generation was found damaged (its full check runs in
+            the background for large indexes): no answer from a damaged index.
+
+    """
+    require_intact(state)
+    return state.chunk_ids(filters)
+
+
+def require_intact(state: IndexState) -> None:
+    """Raise :class:`~qa.index.IndexFormatError` if ``state`` was found damaged."""
+    if state.damage is not None:
+        raise IndexFormatError(state.damage)

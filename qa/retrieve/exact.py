@@ -40,9 +40,7 @@ class ExactRetriever:
         """:meth:`retrieve` for several questions."""
         state = self.index.state
         allowed = allowed_chunks(state, filters)
-        ids = np.array(sorted(state.chunks), dtype=np.int64)
-        if allowed is not None:
-            ids = ids[np.isin(ids, allowed)]
+        ids = np.array(sorted(state.chunks), dtype=np.int64) if allowed is None else allowed
         if not len(questions):
             return []
         queries = self.encoder.encode(list(questions))
@@ -53,14 +51,16 @@ class ExactRetriever:
         for query in queries:
             sims = matrix @ query
             order = np.lexsort((ids, -sims))[:k]  # best first, ties by id
+            chunks = state.chunks_by_id(int(ids[i]) for i in order)
+            articles = state.articles_by_id(c.article_id for c in chunks.values())
             hits = []
             for rank, i in enumerate(order):
-                chunk = state.chunks[int(ids[i])]
+                chunk = chunks[int(ids[i])]
                 sim = float(sims[i])
                 hits.append(
                     Hit(
                         chunk=chunk,
-                        article=state.articles[chunk.article_id],
+                        article=articles[chunk.article_id],
                         score=float(np.clip((sim + 1.0) / 2.0, 0.0, 1.0)),
                         rank=rank,
                         dense_score=sim,

@@ -41,7 +41,7 @@ def bm25_search(
         return []
     scores = np.asarray(model.get_scores(tokens), dtype=np.float32)
     if allowed is not None:
-        mask = np.isin(doc_ids, allowed)
+        mask = np.isin(doc_ids, allowed, assume_unique=True)
         scores = np.where(mask, scores, 0.0)
     k = min(k, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
@@ -150,13 +150,16 @@ class HybridRetriever:
         ]
         dense_scores = dict(dense)
         bm25_scores = dict(sparse)
+        top = fuse(rankings, s.rrf_k)[:k]
+        chunks = state.chunks_by_id(cid for cid, _ in top)
+        articles = state.articles_by_id(c.article_id for c in chunks.values())
         hits = []
-        for rank, (cid, score) in enumerate(fuse(rankings, s.rrf_k)[:k]):
-            chunk = state.chunks[cid]
+        for rank, (cid, score) in enumerate(top):
+            chunk = chunks[cid]
             hits.append(
                 Hit(
                     chunk=chunk,
-                    article=state.articles[chunk.article_id],
+                    article=articles[chunk.article_id],
                     score=score,
                     rank=rank,
                     dense_score=dense_scores.get(cid),

@@ -129,7 +129,12 @@ def test_manifest_describes_index(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix")
     add(index, make_articles(2))
     manifest = json.loads((tmp_path / "ix" / MANIFEST).read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
+    assert manifest["vectors"] == {"kind": "flat", "dtype": "float32"}
+    assert {"store", "vectors", "bm25/chunk_ids.npy"} <= set(manifest["files"])
+    for entry in manifest["files"].values():
+        assert (tmp_path / "ix" / entry["path"]).stat().st_size == entry["bytes"]
+        assert len(entry["sha256"]) == len(entry["sample_sha256"]) == 64
     assert manifest["model"] == "test/hashing-encoder"
     assert manifest["dimension"] == 64
     assert manifest["chunking"] == CHUNKING

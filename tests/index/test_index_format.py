@@ -65,6 +65,7 @@ def test_build_manifest_describes_the_generation_and_reads_back(tmp_path: Path) 
         model=enc.name,
         dimension=enc.dimension,
         chunking=CHUNKING,
+        vectors=manifest["vectors"],
         created=manifest["created"],
     )
     assert rebuilt["files"] == manifest["files"]

@@ -1,0 +1,312 @@
+"""Articles and chunks read from a generation's SQLite store on demand.
+
+An index of a million chunks cannot hold every article in Python objects (that was
+about 10 GB). A loaded generation keeps one read-only connection to its store and
+reads the rows a question needs, with a small cache of recent articles. The views
+are ``Mapping`` objects, so readers use them as they used dicts.
+
+A committed generation's files never change (a write makes a new generation), so
+the connection is opened ``immutable``: no locks, no journal. It is opened when the
+generation is loaded and kept, so the rows stay readable even after a later commit
+removes the generation's folder (the open file outlives its name).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from pathlib import Path
+
+import numpy as np
+
+from qa.types import Article, Chunk, Filters
+
+ARTICLE_CACHE = 2048
+"""How many recently read articles a generation keeps (their texts back every chunk)."""
+
+_ARTICLE_COLUMNS = "article_id, title, text, date, source, url, origin, content_hash"
+_CHUNK_COLUMNS = 'chunk_id, article_id, ordinal, start, "end"'
+_BATCH = 500  # ids per IN (...) query, under SQLite's variable limit
+
+
+class StoreRows:
+    """One read-only connection to a generation's store, shared by its views.
+
+    Args:
+        path: The generation's ``store.sqlite``.
+
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn = sqlite3.connect(
+            f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
+        self._lock = threading.Lock()
+        self._articles: OrderedDict[str, Article] = OrderedDict()
+        self.articles = ArticleRows(self)
+        self.chunks = ChunkRows(self)
+        self.by_hash = HashRows(self)
+
+    def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
+        """All rows of ``sql`` (serialised: one connection, many reader threads)."""
+        with self._lock:
+            return self._conn.execute(sql, tuple(params)).fetchall()
+
+    def count(self, table: str) -> int:
+        """Rows in ``table`` (``articles`` or ``chunks``)."""
+        return int(self.query(f"SELECT count(*) FROM {table}")[0][0])
+
+    def article(self, article_id: str) -> Article | None:
+        """The article ``article_id``, or ``None``."""
+        found = self.articles_by_id([article_id])
+        return found.get(article_id)
+
+    def articles_by_id(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The stored articles among ``ids``, by id (recent ones come from the cache)."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, Article] = {}
+        with self._lock:
+            for aid in wanted:
+                hit = self._articles.get(aid)
+                if hit is not None:
+                    self._articles.move_to_end(aid)
+                    found[aid] = hit
+        missing = [aid for aid in wanted if aid not in found]
+        for lo in range(0, len(missing), _BATCH):
+            part = missing[lo : lo + _BATCH]
+            marks = ",".join("?" * len(part))
+            for row in self.query(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id IN ({marks})", part
+            ):
+                found[row[0]] = Article(*row)
+        with self._lock:
+            for aid in missing:
+                if aid in found:
+                    self._articles[aid] = found[aid]
+            while len(self._articles) > ARTICLE_CACHE:
+                self._articles.popitem(last=False)
+        return found
+
+    def chunks_by_id(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        """The stored chunks among ``ids``, by id, text sliced from their articles."""
+        wanted = [int(i) for i in dict.fromkeys(ids)]
+        rows: list[tuple] = []
+        for lo in range(0, len(wanted), _BATCH):
+            part = wanted[lo : lo + _BATCH]
+            marks = ",".join("?" * len(part))
+            rows.extend(
+                self.query(f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE chunk_id IN ({marks})", part)
+            )
+        articles = self.articles_by_id(r[1] for r in rows)
+        return {
+            cid: Chunk(cid, aid, ordinal, start, end, articles[aid].text[start:end])
+            for cid, aid, ordinal, start, end in rows
+        }
+
+    def iter_articles(self) -> Iterator[Article]:
+        """Every article, in id order, read in pages (not cached)."""
+        for page in self._article_pages():
+            yield from page
+
+    def _article_pages(self) -> Iterator[list[Article]]:
+        last = ""
+        while True:
+            rows = self.query(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id > ? "
+                f"ORDER BY article_id LIMIT {_BATCH}",
+                (last,),
+            )
+            if not rows:
+                return
+            yield [Article(*row) for row in rows]
+            last = rows[-1][0]
+
+    def iter_passages(self) -> Iterator[tuple[Article, Chunk]]:
+        """Every chunk with its article, article by article (in id order), read in pages."""
+        for page in self._article_pages():
+            by_id = {a.article_id: a for a in page}
+            marks = ",".join("?" * len(page))
+            for cid, aid, ordinal, start, end in self.query(
+                f"SELECT {_CHUNK_COLUMNS} FROM chunks WHERE article_id IN ({marks}) "
+                "ORDER BY article_id, ordinal",
+                list(by_id),
+            ):
+                article = by_id[aid]
+                yield article, Chunk(cid, aid, ordinal, start, end, article.text[start:end])
+
+    def iter_chunks(self) -> Iterator[Chunk]:
+        """Every chunk, article by article (in id order), read in pages."""
+        return (chunk for _, chunk in self.iter_passages())
+
+    def chunk_ids(self, filters: Filters | None = None) -> np.ndarray:
+        """Ids of the chunks whose articles pass ``filters`` (all when ``None``), sorted.
+
+        Dates, sources and article ids are selected in SQL (``articles_date`` and
+        ``chunks_article`` indexes) with the semantics of :meth:`Filters.admits`.
+        """
+        where: list[str] = []
+        params: list[object] = []
+        if filters is not None and not filters.empty:
+            if filters.date_from or filters.date_to:
+                bounds = []
+                if filters.date_from:
+                    bounds.append("a.date >= ?")
+                    params.append(filters.date_from)
+                if filters.date_to:
+                    bounds.append("a.date <= ?")
+                    params.append(filters.date_to)
+                dated = " AND ".join(bounds)
+                where.append(
+                    f"((a.date IS NOT NULL AND {dated}) OR a.date IS NULL)"
+                    if filters.keep_undated
+                    else f"(a.date IS NOT NULL AND {dated})"
+                )
+            if filters.sources:
+                wanted = {s.lower() for s in filters.sources}
+                names = [
+                    r[0]
+                    for r in self.query("SELECT DISTINCT source FROM articles")
+                    if r[0] is not None and r[0].lower() in wanted
+                ]
+                where.append(f"a.source IN ({','.join('?' * len(names))})" if names else "0")
+                params.extend(names)
+            if filters.article_ids:
+                ids = list(dict.fromkeys(filters.article_ids))
+                where.append(f"a.article_id IN ({','.join('?' * len(ids))})")
+                params.extend(ids)
+        sql = "SELECT c.chunk_id FROM chunks c"
+        if where:
+            sql += " JOIN articles a ON a.article_id = c.article_id WHERE " + " AND ".join(where)
+        rows = self.query(sql + " ORDER BY c.chunk_id", params)
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def close(self) -> None:
+        """Close the connection (the views stop working)."""
+        with self._lock:
+            self._conn.close()
+
+
+class _StreamedValues(ValuesView):  # type: ignore[type-arg]
+    """``values()`` of a view, read in one pass instead of one query per key."""
+
+    def __init__(self, mapping: Mapping, stream: Callable[[], Iterator]) -> None:  # type: ignore[type-arg]
+        super().__init__(mapping)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator:  # type: ignore[type-arg]
+        return self._stream()
+
+
+class _StreamedItems(ItemsView):  # type: ignore[type-arg]
+    """``items()`` of a view, read in one pass instead of one query per key."""
+
+    def __init__(self, mapping: Mapping, stream: Callable[[], Iterator]) -> None:  # type: ignore[type-arg]
+        super().__init__(mapping)
+        self._stream = stream
+
+    def __iter__(self) -> Iterator:  # type: ignore[type-arg]
+        return self._stream()
+
+
+class ArticleRows(Mapping[str, Article]):
+    """The generation's articles by id, read on demand."""
+
+    def __init__(self, rows: StoreRows) -> None:
+        self._rows = rows
+        self._len: int | None = None
+
+    def __getitem__(self, article_id: str) -> Article:
+        found = self._rows.article(article_id) if isinstance(article_id, str) else None
+        if found is None:
+            raise KeyError(article_id)
+        return found
+
+    def __contains__(self, article_id: object) -> bool:
+        if not isinstance(article_id, str):
+            return False
+        rows = self._rows.query("SELECT 1 FROM articles WHERE article_id = ?", (article_id,))
+        return bool(rows)
+
+    def __iter__(self) -> Iterator[str]:
+        return (a.article_id for a in self._rows.iter_articles())
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self._rows.count("articles")
+        return self._len
+
+    def values(self) -> ValuesView[Article]:
+        """Every article, read in pages."""
+        return _StreamedValues(self, self._rows.iter_articles)
+
+    def items(self) -> ItemsView[str, Article]:
+        """Every ``(id, article)``, read in pages."""
+        return _StreamedItems(self, lambda: ((a.article_id, a) for a in self._rows.iter_articles()))
+
+    def many(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The stored articles among ``ids`` in one query."""
+        return self._rows.articles_by_id(ids)
+
+
+class ChunkRows(Mapping[int, Chunk]):
+    """The generation's chunks by id, read on demand."""
+
+    def __init__(self, rows: StoreRows) -> None:
+        self._rows = rows
+        self._len: int | None = None
+
+    def __getitem__(self, chunk_id: int) -> Chunk:
+        found = self._rows.chunks_by_id([chunk_id]).get(int(chunk_id))
+        if found is None:
+            raise KeyError(chunk_id)
+        return found
+
+    def __contains__(self, chunk_id: object) -> bool:
+        if not isinstance(chunk_id, int | np.integer):
+            return False
+        rows = self._rows.query("SELECT 1 FROM chunks WHERE chunk_id = ?", (int(chunk_id),))
+        return bool(rows)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._rows.chunk_ids().tolist())
+
+    def __len__(self) -> int:
+        if self._len is None:
+            self._len = self._rows.count("chunks")
+        return self._len
+
+    def values(self) -> ValuesView[Chunk]:
+        """Every chunk, read article by article."""
+        return _StreamedValues(self, self._rows.iter_chunks)
+
+    def items(self) -> ItemsView[int, Chunk]:
+        """Every ``(id, chunk)``, read article by article."""
+        return _StreamedItems(self, lambda: ((c.chunk_id, c) for c in self._rows.iter_chunks()))
+
+    def many(self, ids: Iterable[int]) -> dict[int, Chunk]:
+        """The stored chunks among ``ids`` in one query."""
+        return self._rows.chunks_by_id(ids)
+
+
+class HashRows(Mapping[str, str]):
+    """Article ids by content hash (to find an identical text under another id)."""
+
+    def __init__(self, rows: StoreRows) -> None:
+        self._rows = rows
+
+    def __getitem__(self, content_hash: str) -> str:
+        rows = self._rows.query(
+            "SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)
+        )
+        if not rows:
+            raise KeyError(content_hash)
+        return str(rows[0][0])
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self._rows.query("SELECT DISTINCT content_hash FROM articles"))
+
+    def __len__(self) -> int:
+        return int(self._rows.query("SELECT count(DISTINCT content_hash) FROM articles")[0][0])
