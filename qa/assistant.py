@@ -167,6 +167,8 @@ class Assistant:
         self,
         paths: str | Path | Iterable[str | Path],
         progress: Callable[[int, int], None] | None = None,
+        *,
+        ray: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders (recursively).
 
@@ -174,14 +176,26 @@ class Assistant:
             paths: Files or folders of .txt, .md, .json, .jsonl or .html articles.
             progress: Called as ``progress(done_chunks, total_chunks)``-style
                 increments: ``progress(n, 0)`` after each embedded batch.
+            ray: Parse, chunk and embed on a Ray cluster (docs/cluster.md):
+                ``"local"`` starts one on this machine; ``"auto"``, ``HOST:PORT``
+                or ``ray://HOST:10001`` connects to a running one. The result is
+                that of a local ingest; planning and the commit run here.
 
         Returns:
             What was added, updated, unchanged and rejected (with reasons).
 
+        Raises:
+            RuntimeError: If ``ray`` is given and Ray is not installed.
+
         """
         step = (lambda n: progress(n, 0)) if progress is not None else None
         with self._lock:
-            return self._pipeline.add_paths(paths, step)
+            if ray is None:
+                return self._pipeline.add_paths(paths, step)
+            from qa.ingest.distributed import ray_pipeline
+
+            with ray_pipeline(self._index, self.encoder, self.settings, ray) as pipeline:
+                return pipeline.add_paths(paths, step)
 
     def add_records(
         self,

@@ -129,18 +129,41 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+def _ray_address(value: str | None) -> str | None:
+    """``--ray``'s value, refusing a path that the option took for an address."""
+    if value is None or value in ("local", "auto") or ":" in value:
+        return value
+    raise click.BadParameter(
+        f"{value!r} is not a Ray address (auto, HOST:PORT, ray://HOST:10001); "
+        "put --ray after the paths, or write --ray=ADDRESS",
+        param_hint="--ray",
+    )
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_index_option(required=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def ingest(paths: tuple[Path, ...], index: Path, quiet: bool) -> None:
+@click.option(
+    "--ray",
+    "ray",
+    is_flag=False,
+    flag_value="local",
+    default=None,
+    metavar="[ADDRESS]",
+    callback=lambda _ctx, _param, value: _ray_address(value),
+    help="Parse, chunk and embed on a Ray cluster: alone, start one on this machine; "
+    "with ADDRESS (auto, HOST:PORT, ray://HOST:10001), use that one (docs/cluster.md). "
+    "Put it after the paths, or write --ray=ADDRESS.",
+)
+def ingest(paths: tuple[Path, ...], index: Path, quiet: bool, ray: str | None) -> None:
     """Add articles (files or folders: .txt .md .json .jsonl .html) to the index."""
     from tqdm import tqdm
 
     assistant = _open(index, create=True)
     bar = tqdm(desc="embedding chunks", unit="chunk", disable=quiet, file=sys.stderr)
     try:
-        report = assistant.add(list(paths), progress=lambda n, _: bar.update(n))
+        report = assistant.add(list(paths), progress=lambda n, _: bar.update(n), ray=ray)
     finally:
         bar.close()
     for rejection in report.rejected:
