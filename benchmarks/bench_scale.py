@@ -6,9 +6,14 @@ Usage:
 
 Synthetic data, the product's own code for the rest.
 
-Texts: articles made of sentences of words drawn from a fixed vocabulary of 20,000
-made-up words (Zipf-distributed, seed 0), about 3 chunks each; they are parsed into
-``Article`` objects and cut by the product's chunker. Questions are 6 to 10 such words.
+Texts: articles made of sentences of real words drawn independently with the word
+frequencies of the ``--like`` index's chunks (its BM25 terms, so no stopwords; seed 0),
+about 3 chunks each; they are parsed into ``Article`` objects and cut by the product's
+chunker. Questions are 6 to 10 words drawn the same way: more common words than real
+questions have (those name rarer things), so BM25 reads longer posting lists than it
+would for real questions. (A first version drew made-up words from a Zipf law with
+exponent 1.2, where the commonest word is 18% of all words and in every chunk: BM25 then
+read 5 million postings a question at 1M chunks; real news, stopwords removed, is flatter.)
 
 Vectors: drawn to look like real embeddings, not uniform noise (IVF recall on uniform
 random vectors says nothing; on tightly clustered ones it flatters). ``--like`` names a
@@ -70,10 +75,14 @@ class QueueEncoder:
 def real_vectors(like: Path) -> np.ndarray:
     """The vectors of a real index made by the product."""
     from embeddings.vector_index import VectorIndex
+    from qa.index.format import segments_of
 
     manifest = json.loads((like / "manifest.json").read_text())
-    index = VectorIndex.load(like / manifest["files"]["vectors"]["path"], DIM)
-    return index.all_vectors()[1]
+    parts = [
+        VectorIndex.load(like / seg["files"]["vectors"]["path"], DIM).all_vectors()[1]
+        for seg in segments_of(manifest)
+    ]
+    return np.vstack(parts)
 
 
 def vector_model(like: Path, held_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,10 +113,33 @@ def synthetic_vectors(n: int, centroids: np.ndarray, chol: np.ndarray) -> np.nda
     return out
 
 
+VOCAB: dict[str, list] = {"words": [], "p": []}
+
+
+def real_vocabulary(like: Path) -> dict[str, list]:
+    """The word frequencies of the real index's chunks (BM25's terms: no stopwords)."""
+    from collections import Counter
+
+    from qa.index.format import segments_of
+    from qa.index.rows import StoreRows
+    from qa.retrieve.hybrid import bm25_tokens
+
+    manifest = json.loads((like / "manifest.json").read_text())
+    counts: Counter[str] = Counter()
+    for seg in segments_of(manifest):
+        rows = StoreRows(like / seg["files"]["store"]["path"])
+        for _, chunk in rows.iter_passages():
+            counts.update(bm25_tokens(chunk.text))
+        rows.close()
+    top = counts.most_common()
+    total = sum(c for _, c in top)
+    return {"words": [w for w, _ in top], "p": [c / total for _, c in top]}
+
+
 def words(rng: np.random.Generator, n: int) -> list[str]:
-    """``n`` made-up words, Zipf-distributed over a 20,000-word vocabulary."""
-    ranks = np.minimum(rng.zipf(1.2, n), 20_000)
-    return [f"w{r}x" for r in ranks]
+    """``n`` words drawn with the real index's word frequencies."""
+    picks = rng.choice(len(VOCAB["words"]), size=n, p=VOCAB["p"])
+    return [VOCAB["words"][i] for i in picks]
 
 
 def sentences(rng: np.random.Generator, count: int) -> str:
@@ -138,6 +170,8 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
     rng = np.random.default_rng(0)
     started = time.perf_counter()
     centroids, chol, questions = vector_model(like, queries)
+    VOCAB.update(real_vocabulary(like))
+    (root.parent / "vocab.json").write_text(json.dumps(VOCAB))
     index = Index.open(
         root,
         QueueEncoder(questions),
@@ -195,6 +229,7 @@ def measure(root: Path, queries: int) -> dict:
 
     settings = Settings()
     started = time.perf_counter()
+    VOCAB.update(json.loads((root.parent / "vocab.json").read_text()))
     questions = np.load(root.parent / "questions.npy")[:queries]
     exact = np.load(root.parent / "exact.npy")
     encoder = QueueEncoder(np.vstack([questions[:1], questions]))

@@ -6,16 +6,17 @@ Usage:
 
 A prepared index (real encoder: the bundled sample article and ``--articles`` BBC articles,
 synthetic ones if ``../shared/data`` is absent) is copied for each trial; a process runs one
-operation on the copy and is ``SIGKILL``ed after a seeded random delay: half uniform over the
-operation (timed by one calibration run each), half within one of its commits. Operations:
-``ingest`` (``Assistant.add`` of a JSONL batch), ``upload`` (``ChatBackend.upload``, three
-files) and ``delete`` (``Assistant.delete`` of five articles); the real encoder sleeps
-``--pause`` s per batch of 2 passages. There is no background merge in this codebase, so no
-merge trials. After each kill the parent opens the index (an ``IndexFormatError`` makes it
-unusable), checks it (:func:`consistency`), asks the sample question with the real encoder and
-neural reader (loaded once) and writes once more (:func:`check`). The write processes fork
-from a fork server that imports torch and the project once. The last output line is one JSON
-object; ``--out FILE`` writes it too.
+operation on the copy and is ``SIGKILL``ed after a seeded random delay: half uniform over
+the operation (timed by one calibration run each), half within one of its commits.
+Operations: ``ingest`` (``Assistant.add`` of a JSONL batch), ``upload``
+(``ChatBackend.upload``, three files), ``delete`` (``Assistant.delete`` of five articles)
+and ``merge`` (``Index.merge`` of an index of two segments: the prepared one plus the ingest
+batch added as a second segment); the real encoder sleeps ``--pause`` s per batch of 2
+passages. After each kill the parent opens the index (an ``IndexFormatError`` makes it
+unusable), checks it (:func:`consistency`), asks the sample question with the real encoder
+and neural reader (loaded once) and writes once more (:func:`check`). The write processes
+fork from a fork server that imports torch and the project once. The last output line is one
+JSON object; ``--out FILE`` writes it too.
 """
 
 from __future__ import annotations
@@ -48,17 +49,18 @@ from embeddings.encoder import SentenceEncoder  # noqa: E402
 from qa import Assistant  # noqa: E402
 from qa.chat.backend import ChatBackend  # noqa: E402
 from qa.index import MANIFEST, Index  # noqa: E402
+from qa.index.format import segments_of  # noqa: E402
 from qa.ingest.chunking import chunking_signature  # noqa: E402
 from qa.ingest.parsing import article_from_record, read_path  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from qa.settings import IndexSettings, Settings  # noqa: E402
 from qa.types import Article  # noqa: E402
 
 BBC = REPO.parent / "shared" / "data" / "bbc_news" / "bbc_news_2004-2005.jsonl"
 SAMPLE = REPO / "qa" / "sample" / "000_6c212dc43d020d0e.txt"
 QUESTION = "Who is Japan's counterpart in the dialogue?"
 ANSWER = "Takehiro Funakoshi"
-OPERATIONS = ("ingest", "upload", "delete")
-MERGE_NOTE = "no background merge exists in this codebase: no merge trials"
+OPERATIONS = ("ingest", "upload", "delete", "merge")
+SEGMENTED = IndexSettings(single_segment_max_chunks=1, max_segments=1)
 PRELOAD = ["torch", "sentence_transformers", "qa.assistant", "qa.chat.backend"]
 
 
@@ -95,18 +97,25 @@ def child_main(op: str, root: str, spec: dict[str, Any], markers: str, pause: fl
     def mark(event: str) -> None:
         log.write(f"{time.monotonic():.4f} {event}\n")  # line-buffered: one write per event
 
-    commit = Index.commit
+    commit = Index._commit_segments  # every commit and merge writes through it
 
     def traced(self: Index, *args: Any, **kwargs: Any) -> None:
         mark("commit-start")
         commit(self, *args, **kwargs)
         mark("commit-end")
 
-    Index.commit = traced  # type: ignore[method-assign]
+    Index._commit_segments = traced  # type: ignore[method-assign]
     real = SentenceEncoder(threads=1)
     if op != "delete":
         real.encode(["warm up"])  # weights loaded before the clock starts
     slow, settings = SlowEncoder(real, pause), Settings().replace(encode_batch_size=2)
+    if op == "merge":
+        signature = chunking_signature(settings.chunking)
+        index = Index.open(root, slow, signature, create=False, layout=SEGMENTED)
+        mark("ready")
+        merged = index.merge()
+        mark("finished" if merged else "error nothing to merge")
+        return
     assistant = Assistant.open(root, encoder=slow, extractor=NoReader(), settings=settings)
     mark("ready")
     if op == "ingest":
@@ -176,10 +185,13 @@ def consistency(root: Path, index: Any, states: list[frozenset[str]]) -> tuple[l
     counts = {"articles": len(state.articles), "chunks": len(state.chunks)}
     if manifest["counts"] != counts:
         problems.append(f"manifest counts {manifest['counts']} != loaded {counts}")
-    store_path = root / manifest["files"]["store"]["path"]
-    with contextlib.closing(sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)) as conn:
-        query = "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM chunks)"
-        stored = dict(zip(counts, conn.execute(query).fetchone(), strict=True))
+    stored = {"articles": 0, "chunks": 0}
+    for segment in segments_of(manifest):
+        store_path = root / segment["files"]["store"]["path"]
+        with contextlib.closing(sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)) as conn:
+            query = "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM chunks)"
+            for key, value in zip(counts, conn.execute(query).fetchone(), strict=True):
+                stored[key] += value
     if stored != counts:
         problems.append(f"store holds {stored}, manifest {counts}")
     ids = set(state.vectors.ids().tolist())
@@ -206,9 +218,9 @@ def consistency(root: Path, index: Any, states: list[frozenset[str]]) -> tuple[l
 
 
 def leftovers(root: Path, manifest: dict[str, Any]) -> list[str]:
-    """Files and folders besides the manifest, the lock and the live generation."""
-    live = manifest["files"]["store"]["path"].split("/")[0]
-    return sorted(p.name for p in root.iterdir() if p.name not in (MANIFEST, ".lock", live))
+    """Files and folders besides the manifest, the lock and the live segments."""
+    live = {MANIFEST, ".lock", *(seg["name"] for seg in segments_of(manifest))}
+    return sorted(p.name for p in root.iterdir() if p.name not in live)
 
 
 def check(root: Path, encoder: Any, reader: Any, states: list[frozenset[str]], n: int) -> dict:
@@ -358,10 +370,18 @@ def main() -> None:
         assert base.ask(QUESTION).text == ANSWER, "the prepared index does not answer"
         reader = base.extractor
         print(f"prepared: {base.info().articles} articles, {base.info().chunks} passages")
+        segmented = fresh_copy(prepared, work / "segmented")
+        two = Assistant.open(
+            segmented, encoder=encoder, settings=Settings().replace(single_segment_max_chunks=1)
+        )
+        two.add(specs["ingest"]["files"])
+        assert two.info().segments == 2, two.info()
+        specs["merge"] = {"states": [frozenset(a.article_id for a in two.articles())]}
+        sources = {op: segmented if op == "merge" else prepared for op in OPERATIONS}
 
         timings, trials = {}, []
         for op in OPERATIONS:  # calibration: one full run of each, not killed, checked
-            root = fresh_copy(prepared, work / "trial")
+            root = fresh_copy(sources[op], work / "trial")
             run = run_one(ctx, op, specs[op], root, work / "markers", args, None)
             calibrated = check(root, encoder, reader, specs[op]["states"][-1:], -1)
             assert calibrated["usable"] and not calibrated["problems"], calibrated
@@ -370,7 +390,7 @@ def main() -> None:
             print(f"calibration {op}: {timings[op]}", flush=True)
         for n in range(args.trials):
             op = OPERATIONS[n % len(OPERATIONS)]
-            root = fresh_copy(prepared, work / "trial")
+            root = fresh_copy(sources[op], work / "trial")
             run = run_one(ctx, op, specs[op], root, work / "markers", args, draw(rng, timings[op]))
             trial = {**run, **check(root, encoder, reader, specs[op]["states"], n), "n": n}
             trial.pop("commits")
@@ -382,7 +402,6 @@ def main() -> None:
         "benchmark": "kill_trials",
         **{k: v for k, v in vars(args).items() if k != "out"},
         "encoder": "real all-MiniLM-L6-v2 (slowed), reader: default neural",
-        "merge": MERGE_NOTE,
         "calibration": timings,
         "operations": summarise(trials),
         "failures": [t for t in trials if not t["usable"] or t["problems"]][:20],

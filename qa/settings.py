@@ -54,11 +54,18 @@ class IndexSettings:
         verify_max_bytes: A generation up to this size is fully checked (every
             file's sha256, the store's integrity, every id) when it is opened; a
             larger one gets a quick check at open and the full one in the background.
+        single_segment_max_chunks: Up to this many chunks the index is one segment
+            that every write rewrites; beyond it a write adds a segment of what is new
+            (and rewrites only the segments whose articles it updates or deletes).
+        max_segments: More segments than this are merged in the background (all but
+            the largest into one).
     """
 
     flat_max_chunks: int = 100_000
     ivf_nprobe: int = 64
     verify_max_bytes: int = 256 * 2**20
+    single_segment_max_chunks: int = 100_000
+    max_segments: int = 8
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,20 @@
-"""The on-disk index: a self-describing directory, written atomically.
+"""The on-disk index: a self-describing directory of segments, written atomically.
 
 Writing is the ingest pipeline's job (:mod:`qa.ingest.pipeline`): it takes
 :meth:`Index.writer`, decides what changed, embeds, and calls :meth:`Index.commit`.
+Layout (docs/index-format.md)::
 
-Layout::
+    DIR/manifest.json              the commit point: the generation's segments, their files
+    DIR/seg-000007/store.sqlite    articles and chunks (SQLite), read on demand
+    DIR/seg-000007/vectors.faiss   chunk vectors keyed by chunk id (flat or IVF by size)
+    DIR/seg-000007/bm25/           BM25 matrices and their chunk ids (memory-mapped)
+    DIR/.lock                      writer lock
 
-    DIR/manifest.json          the commit point (replaced atomically; see qa.index.format)
-    DIR/gen-000007/store.sqlite   articles and chunks (SQLite)
-    DIR/gen-000007/vectors.faiss  chunk vectors keyed by chunk id (FAISS)
-    DIR/.lock                  writer lock
-
-Every write builds a complete new generation beside the current one and then
-swaps ``manifest.json`` with ``os.replace``. A crash or Ctrl-C at any moment
-leaves the previous manifest, and so the previous generation, intact. BM25 is
-rebuilt in memory from the store's chunk texts (no extra file to keep in sync).
-
-A write that fails because the disk is full (or a file size limit is reached) or
-the directory is read-only raises :class:`~qa.index.format.IndexWriteError` naming
-the directory and the cause; the half-written generation is removed first, so
-the index on disk is as it was.
+A commit writes its new segment completely beside the others, then swaps
+``manifest.json`` with ``os.replace``; a crash at any moment leaves the previous
+manifest, and so the previous generation, intact. A write that fails because the disk
+is full or the directory is read-only raises :class:`~qa.index.format.IndexWriteError`
+naming the directory and the cause, after removing what it had half written.
 """
 
 from __future__ import annotations
@@ -30,7 +26,6 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,41 +34,22 @@ import numpy as np
 from embeddings.encoder import Encoder
 from embeddings.vector_index import VectorIndex
 from qa.common.files import atomic_write_text
+from qa.index.checks import generation_bytes, verify_in_background
 from qa.index.format import (
-    FORMAT_VERSION,
     MANIFEST,
     IndexFormatError,
     build_manifest,
-    generation_bytes,
+    describe_segment,
     read_generation,
     read_manifest,
-    verify_in_background,
+    segments_of,
     write_error,
 )
+from qa.index.info import IndexInfo, describe_index
 from qa.index.state import IndexState
-from qa.index.writing import Base, write_generation
+from qa.index.writing import write_segment
 from qa.settings import IndexSettings
 from qa.types import Article, Chunk
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What an index holds, for ``qa info`` and the UI.
-
-    ``undated`` counts the articles whose date is unknown (``Article.date is None``).
-    """
-
-    path: str
-    articles: int
-    chunks: int
-    oldest_date: str | None
-    newest_date: str | None
-    undated: int
-    model: str
-    dimension: int
-    format_version: int
-    generation: int
-    chunking: dict[str, int]
 
 
 class Index:
@@ -145,7 +121,7 @@ class Index:
             self.path, manifest, self.encoder.dimension, full=full, nprobe=self.layout.ivf_nprobe
         )
         if warm:
-            state.bm25()  # ready before the switch: no question waits for it
+            state.lexical()  # ready before the switch: no question waits for it
         if not full:
             verify_in_background(self.path, manifest, state)
         self.state = state
@@ -255,20 +231,83 @@ class Index:
 
         """
         generation = self.state.generation + 1
-        name = f"gen-{generation:06d}"
+        old_segments = segments_of(self.manifest) if self.manifest else []
+        touched = set(deleted) | {a.article_id for a in fresh}
+        stores = self.state.rows.stores if self.state.rows is not None else []
+        affected = [
+            seg
+            for seg, opened in zip(old_segments, stores, strict=False)
+            if any(opened.has_article(aid) for aid in touched)
+        ]
+        if len(self.state.chunks) + len(chunks) <= self.layout.single_segment_max_chunks:
+            affected = old_segments  # small: one segment, rewritten whole
+        kept = [seg for seg in old_segments if seg not in affected]
+        self._commit_segments(generation, kept, affected, fresh, chunks, vectors, touched)
+
+    def merge(self) -> bool:
+        """Merge every segment but the largest into one, if there are too many.
+
+        Runs in the background after a commit that leaves more than
+        ``IndexSettings.max_segments`` segments; safe to call any time (it takes the
+        writer lock; readers keep reading the current generation meanwhile).
+
+        Returns:
+            Whether it merged.
+
+        """
+        with self.writer():
+            segments = segments_of(self.manifest) if self.manifest else []
+            if len(segments) <= self.layout.max_segments:
+                return False
+            largest = max(segments, key=lambda seg: int(seg["counts"]["chunks"]))
+            small = [seg for seg in segments if seg is not largest]
+            self._commit_segments(self.state.generation + 1, [largest], small, [], [], None, set())
+            return True
+
+    def _commit_segments(
+        self,
+        generation: int,
+        kept: list[dict[str, Any]],
+        sources: list[dict[str, Any]],
+        fresh: list[Article],
+        chunks: list[Chunk],
+        vectors: np.ndarray | None,
+        drop: set[str],
+    ) -> None:
+        """Write one segment (``sources`` merged, ``drop`` out, ``fresh`` in) and switch.
+
+        The new generation is ``kept`` plus that segment (none if it would be empty
+        and replaces nothing). It is complete on disk before ``manifest.json`` is
+        replaced (the commit point).
+        """
+        number = int(self.manifest.get("next_segment", 1)) if self.manifest else 1
+        name = f"seg-{number:06d}"
         tmp_dir = self.path / f"{name}.tmp-{os.getpid()}"
         final_dir = self.path / name
         try:
-            base = Base(
-                self.path, self.manifest, self.state.vectors, self.encoder.dimension, self.layout
-            )
-            counts, layout = write_generation(
-                base, tmp_dir, fresh=fresh, chunks=chunks, vectors=vectors, deleted=deleted
-            )
-            if final_dir.exists():
-                shutil.rmtree(final_dir)
-            os.replace(tmp_dir, final_dir)
-            manifest = self._manifest(generation, final_dir, *counts, layout)
+            segments = list(kept)
+            if sources or fresh:
+                n_articles, n_chunks, layout = write_segment(
+                    self.path,
+                    tmp_dir,
+                    sources,
+                    fresh=fresh,
+                    chunks=chunks,
+                    vectors=vectors,
+                    drop=drop,
+                    dimension=self.encoder.dimension,
+                    layout=self.layout,
+                )
+                if n_chunks or not kept:
+                    if final_dir.exists():
+                        shutil.rmtree(final_dir)
+                    os.replace(tmp_dir, final_dir)
+                    segments.append(
+                        describe_segment(self.path, final_dir, (n_articles, n_chunks), layout)
+                    )
+                else:
+                    shutil.rmtree(tmp_dir)
+            manifest = self._manifest(generation, segments, number + 1)
             atomic_write_text(self.path / MANIFEST, json.dumps(manifest, indent=2))  # <- the commit
         except BaseException as exc:
             self._abandon(generation, tmp_dir, final_dir, exc)
@@ -281,10 +320,12 @@ class Index:
             full=False,
             nprobe=self.layout.ivf_nprobe,
         )
-        state.bm25()  # ready before the switch, so no question after a write waits for it
+        state.lexical()  # ready before the switch, so no question after a write waits for it
         self.state = state
         self._stamp = _stamp(self.path / MANIFEST)
-        self._remove_stale(keep=name)
+        self._remove_stale(keep={seg["name"] for seg in segments})
+        if len(segments) > self.layout.max_segments:
+            threading.Thread(target=_merge_quietly, args=(self,), name="newsqa-merge").start()
 
     def _abandon(self, generation: int, tmp_dir: Path, final_dir: Path, exc: BaseException) -> None:
         """Clean up after a failed commit; raise :class:`IndexWriteError` for disk problems.
@@ -311,28 +352,25 @@ class Index:
         return generation if isinstance(generation, int) else None
 
     def _manifest(
-        self,
-        generation: int,
-        gen_dir: Path,
-        n_articles: int,
-        n_chunks: int,
-        layout: dict[str, Any],
+        self, generation: int, segments: list[dict[str, Any]], next_segment: int
     ) -> dict[str, Any]:
         return build_manifest(
-            vectors=layout,
-            gen_dir=gen_dir,
             generation=generation,
-            n_articles=n_articles,
-            n_chunks=n_chunks,
+            segments=segments,
+            next_segment=next_segment,
             model=self.encoder.name,
             dimension=self.encoder.dimension,
             chunking=self.chunking,
             created=self.manifest.get("created"),
         )
 
-    def _remove_stale(self, keep: str) -> None:
+    def _remove_stale(self, keep: set[str]) -> None:
         for child in self.path.iterdir():
-            if child.is_dir() and child.name.startswith("gen-") and child.name != keep:
+            if (
+                child.is_dir()
+                and child.name.startswith(("gen-", "seg-"))
+                and child.name not in keep
+            ):
                 shutil.rmtree(child, ignore_errors=True)
             elif child.name.startswith(f"{MANIFEST}.tmp-"):
                 with contextlib.suppress(OSError):
@@ -341,20 +379,13 @@ class Index:
     # ----------------------------------------------------------------- read
     def info(self) -> IndexInfo:
         """Counts and dates of what the index holds, including how many are undated."""
-        oldest, newest, undated = self.state.dates()
-        return IndexInfo(
-            path=str(self.path),
-            articles=len(self.state.articles),
-            chunks=len(self.state.chunks),
-            oldest_date=oldest,
-            newest_date=newest,
-            undated=undated,
-            model=self.encoder.name,
-            dimension=self.encoder.dimension,
-            format_version=FORMAT_VERSION,
-            generation=self.state.generation,
-            chunking=self.chunking,
-        )
+        return describe_index(self.path, self.state, self.encoder, self.chunking)
+
+
+def _merge_quietly(index: Index) -> None:
+    """:meth:`Index.merge` in the background; a failure leaves the index as it was."""
+    with contextlib.suppress(Exception):
+        index.merge()
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:

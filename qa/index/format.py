@@ -17,27 +17,24 @@ import re
 import resource
 import shutil
 import sqlite3
-import threading
 import time
-import weakref
 from pathlib import Path
 from typing import Any
 
 from embeddings.vector_index import VectorIndex, VectorIndexError
 from qa.common.hashing import sample_sha256, sha256_file
 from qa.index import lexical, store
+from qa.index.checks import check_contents, verify_files
+from qa.index.errors import IndexFormatError
 from qa.index.rows import StoreRows
 from qa.index.state import IndexState
+from qa.index.views import Rows
 
 FORMAT = "newsqa-index"
 FORMAT_VERSION = 2
 READS = (1, 2)
 """Format versions this code opens: 1 has no saved BM25 (built on first use)."""
 MANIFEST = "manifest.json"
-
-
-class IndexFormatError(RuntimeError):
-    """The index directory is not usable (mismatched, damaged or not an index)."""
 
 
 class IndexWriteError(RuntimeError):
@@ -197,83 +194,15 @@ def read_manifest(
     return manifest
 
 
-def _entry_path(root: Path, files: dict[str, Any], role: str) -> Path:
-    entry = files.get(role)
-    if not isinstance(entry, dict) or "path" not in entry:
-        raise IndexFormatError(f"{root}: manifest lacks the {role} file")
-    file_path = root / entry["path"]
-    if not file_path.is_file():
-        raise IndexFormatError(f"{file_path}: missing ({role} file of the index)")
-    if file_path.stat().st_size != entry.get("bytes"):
-        raise IndexFormatError(f"{file_path}: damaged ({role} file does not match the manifest)")
-    return file_path
-
-
-def verify_files(root: Path, manifest: dict[str, Any], *, full: bool) -> None:
-    """Check every file the manifest names: present, of its size, and of its hash.
-
-    Args:
-        root: The index directory.
-        manifest: Its manifest.
-        full: Hash whole files (``sha256``); otherwise only the sampled hash
-            (``sample_sha256``, format version 2), which reads a few MiB per file.
-
-    Raises:
-        IndexFormatError: Naming the first file that does not match.
-
-    """
+def segments_of(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The segments a manifest names (format 1: its one generation folder, no BM25 files)."""
+    segments = manifest.get("segments")
+    if isinstance(segments, list):
+        return segments
     files = manifest.get("files", {})
-    if not isinstance(files, dict):
-        raise IndexFormatError(f"{root}: manifest lacks its file list")
-    for role in ("store", "vectors", *sorted(r for r in files if r.startswith("bm25/"))):
-        file_path = _entry_path(root, files, role)
-        entry = files[role]
-        if full or "sample_sha256" not in entry:
-            ok = sha256_file(file_path) == entry.get("sha256")
-        else:
-            ok = sample_sha256(file_path) == entry.get("sample_sha256")
-        if not ok:
-            raise IndexFormatError(
-                f"{file_path}: damaged ({role} file does not match the manifest)"
-            )
-
-
-def generation_bytes(manifest: dict[str, Any]) -> int:
-    """Total size of the files of the generation ``manifest`` names."""
-    files = manifest.get("files", {})
-    return sum(int(e.get("bytes", 0)) for e in files.values() if isinstance(e, dict))
-
-
-def check_contents(root: Path, state: IndexState, manifest: dict[str, Any], *, full: bool) -> None:
-    """Check that the store, the vectors and the manifest describe the same chunks.
-
-    Counts always; with ``full``, also SQLite's integrity check and that the vector
-    ids are exactly the chunk ids.
-
-    Raises:
-        IndexFormatError: If they disagree or the store is damaged.
-
-    """
-    counts = manifest.get("counts", {})
-    try:
-        if full and state.rows is not None:
-            store.check(state.rows.path)
-        n_articles, n_chunks = len(state.articles), len(state.chunks)
-        same_ids = True
-        if full and state.rows is not None:
-            same_ids = set(state.vectors.ids().tolist()) == set(state.rows.chunk_ids().tolist())
-    except (store.StoreError, sqlite3.DatabaseError) as exc:
-        raise IndexFormatError(f"{root}: damaged index ({exc})") from exc
-    if (
-        len(state.vectors) != n_chunks
-        or counts.get("chunks") != n_chunks
-        or counts.get("articles") != n_articles
-        or not same_ids
-    ):
-        raise IndexFormatError(
-            f"{root}: damaged index (store has {n_articles} articles/{n_chunks} "
-            f"chunks, vectors {len(state.vectors)}, manifest {counts})"
-        )
+    store_entry = files.get("store", {}) if isinstance(files, dict) else {}
+    name = str(store_entry.get("path", "")).split("/")[0]
+    return [{"name": name, "files": files, "counts": manifest.get("counts", {})}]
 
 
 def read_generation(
@@ -281,71 +210,69 @@ def read_generation(
 ) -> IndexState:
     """Load the generation ``manifest`` names, checking its files against it.
 
-    The store is opened read-only and read on demand; an IVF vector file and the
-    BM25 matrices are memory-mapped.
+    Each segment's store is opened read-only and read on demand; IVF vector files
+    and the BM25 matrices are memory-mapped.
 
     Args:
         root: The index directory.
         manifest: Its manifest (already matched to the encoder and chunking).
         dimension: The vectors' width.
-        full: Check whole-file hashes, the store's integrity and every id; otherwise
-            sizes, sampled hashes and counts (see :func:`verify_files`).
+        full: Check whole-file hashes, the stores' integrity and every id; otherwise
+            sizes, sampled hashes and counts (see :func:`~qa.index.checks.verify_files`).
         nprobe: Cells an IVF index searches per question.
 
     Raises:
         IndexFormatError: If a file is missing, its size or hash differs from the
-            manifest, or the store and the vectors disagree.
+            manifest, or the stores and the vectors disagree.
 
     """
     verify_files(root, manifest, full=full)
-    files = manifest["files"]
-    store_path = root / files["store"]["path"]
-    ids_role = f"bm25/{lexical.IDS}"
-    bm25_dir = (root / files[ids_role]["path"]).parent if ids_role in files else None
+    stores: list[StoreRows] = []
+    vectors: list[VectorIndex] = []
+    bm25_dirs: list[Path | None] = []
     try:
-        if not full:
-            store.check_header(store_path)
-        rows = StoreRows(store_path)
-        vectors = VectorIndex.load(
-            root / files["vectors"]["path"], dimension, mmap=True, nprobe=nprobe
-        )
-    except (store.StoreError, VectorIndexError, sqlite3.DatabaseError) as exc:
+        for segment in segments_of(manifest):
+            files = segment["files"]
+            store_path = root / files["store"]["path"]
+            if not full:
+                store.check_header(store_path)
+            stores.append(StoreRows(store_path))
+            vectors.append(
+                VectorIndex.load(
+                    root / files["vectors"]["path"], dimension, mmap=True, nprobe=nprobe
+                )
+            )
+            ids_role = f"bm25/{lexical.IDS}"
+            bm25_dirs.append((root / files[ids_role]["path"]).parent if ids_role in files else None)
+    except (store.StoreError, VectorIndexError, sqlite3.DatabaseError, KeyError) as exc:
+        for opened in stores:
+            opened.close()
         raise IndexFormatError(f"{root}: damaged index ({exc})") from exc
-    state = IndexState.from_store(int(manifest["generation"]), rows, vectors, bm25_dir)
+    state = IndexState.from_segments(int(manifest["generation"]), Rows(stores), vectors, bm25_dirs)
     check_contents(root, state, manifest, full=full)
-    if bm25_dir is not None:
+    if any(d is not None for d in bm25_dirs):
         try:
-            state.bm25()
+            state.lexical()
         except ValueError as exc:
             raise IndexFormatError(f"{root}: damaged index ({exc})") from exc
     return state
 
 
-def build_manifest(
-    *,
-    gen_dir: Path,
-    generation: int,
-    n_articles: int,
-    n_chunks: int,
-    model: str,
-    dimension: int,
-    chunking: dict[str, int],
-    vectors: dict[str, Any],
-    created: str | None,
+def describe_segment(
+    root: Path, seg_dir: Path, counts: tuple[int, int], vectors: dict[str, Any]
 ) -> dict[str, Any]:
-    """The manifest for the finished generation in ``gen_dir``.
+    """The manifest entry of the finished segment in ``seg_dir``.
 
-    Every file of the generation is listed with its size, ``sha256`` and
-    ``sample_sha256``; ``vectors`` describes the vector index (``kind``, ``lists``).
+    Every file is listed with its size, ``sha256`` and ``sample_sha256``; ``vectors``
+    describes the vector index (``kind``, ``lists``).
     """
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    roles = {"store": gen_dir / "store.sqlite", "vectors": gen_dir / "vectors.faiss"}
-    bm25_dir = gen_dir / "bm25"
+    roles = {"store": seg_dir / "store.sqlite", "vectors": seg_dir / "vectors.faiss"}
+    bm25_dir = seg_dir / "bm25"
     if bm25_dir.is_dir():
         roles.update({f"bm25/{p.name}": p for p in sorted(bm25_dir.iterdir()) if p.is_file()})
     files = {
         role: {
-            "path": path.relative_to(gen_dir.parent).as_posix(),
+            "path": path.relative_to(root).as_posix(),
             "bytes": path.stat().st_size,
             "sha256": sha256_file(path),
             "sample_sha256": sample_sha256(path),
@@ -353,34 +280,40 @@ def build_manifest(
         for role, path in roles.items()
     }
     return {
+        "name": seg_dir.name,
+        "counts": {"articles": counts[0], "chunks": counts[1]},
+        "vectors": vectors,
+        "files": files,
+    }
+
+
+def build_manifest(
+    *,
+    generation: int,
+    segments: list[dict[str, Any]],
+    next_segment: int,
+    model: str,
+    dimension: int,
+    chunking: dict[str, int],
+    created: str | None,
+) -> dict[str, Any]:
+    """The manifest of a generation made of ``segments`` (from :func:`describe_segment`)."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "package_version": package_version(),
         "model": model,
         "dimension": dimension,
         "metric": "inner_product_over_unit_vectors",
-        "vectors": vectors,
         "chunking": chunking,
         "generation": generation,
         "created": created if created is not None else now,
         "updated": now,
-        "counts": {"articles": n_articles, "chunks": n_chunks},
-        "files": files,
+        "counts": {
+            "articles": sum(s["counts"]["articles"] for s in segments),
+            "chunks": sum(s["counts"]["chunks"] for s in segments),
+        },
+        "next_segment": next_segment,
+        "segments": segments,
     }
-
-
-def verify_in_background(root: Path, manifest: dict[str, Any], state: IndexState) -> None:
-    """Check a large generation fully in a background thread; mark it damaged if it fails."""
-    ref = weakref.ref(state)
-
-    def run() -> None:
-        target = ref()
-        if target is None:
-            return
-        try:
-            verify_files(root, manifest, full=True)
-            check_contents(root, target, manifest, full=True)
-        except (IndexFormatError, OSError) as exc:
-            target.damage = str(exc)
-
-    threading.Thread(target=run, name="newsqa-verify", daemon=True).start()

@@ -65,3 +65,98 @@ def load(folder: Path) -> tuple[Any, np.ndarray]:
     except (OSError, ValueError, KeyError) as exc:
         raise ValueError(f"{folder}: cannot read the BM25 files ({exc})") from exc
     return model, ids
+
+
+def _idf(df: np.ndarray | float, n: int) -> np.ndarray | float:
+    """bm25s's default ("lucene") inverse document frequency."""
+    return np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+class Lexical:
+    """BM25 over one or more segments, scored as one collection.
+
+    With one segment this is exactly ``bm25s``'s score. With several, each term's
+    contribution in a segment is rescaled from the segment's IDF to the IDF of all
+    segments together (document frequencies and counts summed), so scores compare
+    across segments; only the length normalisation stays per segment (each segment's
+    average chunk length).
+
+    Args:
+        parts: ``(model, doc -> chunk ids)`` per segment.
+
+    """
+
+    def __init__(self, parts: list[tuple[Any, np.ndarray]]) -> None:
+        self.parts = [(m, ids) for m, ids in parts if len(ids)]
+
+    def term_stats(self, tokens: list[str]) -> tuple[int, list[float]]:
+        """``(documents, document frequency of each token)`` over every segment.
+
+        What a caller that searches several indexes (shards) sums to score them as one
+        collection: pass the sums back as ``stats`` to :meth:`scores` / :meth:`search`.
+        """
+        df = [0.0] * len(tokens)
+        for model, _ in self.parts:
+            indptr = model.scores["indptr"]
+            for j, token in enumerate(tokens):
+                tid = model.vocab_dict.get(token)
+                if tid is not None:
+                    df[j] += float(indptr[tid + 1] - indptr[tid])
+        return sum(len(ids) for _, ids in self.parts), df
+
+    def scores(
+        self, tokens: list[str], stats: tuple[int, list[float]] | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(chunk ids, scores)`` per segment for the query ``tokens``.
+
+        Args:
+            tokens: The query's terms.
+            stats: ``(documents, document frequencies)`` of the whole collection when it
+                is larger than this index (shards: :meth:`term_stats` summed); default:
+                this index's own.
+
+        """
+        if len(self.parts) == 1 and stats is None:
+            model, ids = self.parts[0]
+            return [(ids, np.asarray(model.get_scores(tokens), dtype=np.float32))]
+        n_total, df_total = stats if stats is not None else self.term_stats(tokens)
+        out = []
+        for model, ids in self.parts:
+            indptr = model.scores["indptr"]
+            total = np.zeros(len(ids), dtype=np.float32)
+            for j, token in enumerate(tokens):
+                tid = model.vocab_dict.get(token)
+                if tid is None or not df_total[j]:
+                    continue
+                df = float(indptr[tid + 1] - indptr[tid])
+                if not df:
+                    continue
+                weight = _idf(df_total[j], n_total) / _idf(df, len(ids))
+                total += np.float32(weight) * model.get_scores_from_ids([tid])
+            out.append((ids, total))
+        return out
+
+    def search(
+        self,
+        tokens: list[str],
+        k: int,
+        allowed: np.ndarray | None,
+        stats: tuple[int, list[float]] | None = None,
+    ) -> list[tuple[int, float]]:
+        """Top-``k`` chunks by BM25 (positive scores only), best first; ``stats``: see scores."""
+        ids_parts, score_parts = [], []
+        for ids, scores in self.scores(tokens, stats):
+            if allowed is not None:
+                scores = np.where(np.isin(ids, allowed, assume_unique=True), scores, 0.0)
+            ids_parts.append(ids)
+            score_parts.append(scores)
+        if not ids_parts:
+            return []
+        ids = np.concatenate(ids_parts) if len(ids_parts) > 1 else ids_parts[0]
+        scores = np.concatenate(score_parts) if len(score_parts) > 1 else score_parts[0]
+        k = min(k, len(scores))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(ids[i]), float(scores[i])) for i in top if scores[i] > 0]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, ValuesView
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +46,6 @@ class StoreRows:
         )
         self._lock = threading.Lock()
         self._articles: OrderedDict[str, Article] = OrderedDict()
-        self.articles = ArticleRows(self)
-        self.chunks = ChunkRows(self)
-        self.by_hash = HashRows(self)
 
     def query(self, sql: str, params: Iterable[object] = ()) -> list[tuple]:
         """All rows of ``sql`` (serialised: one connection, many reader threads)."""
@@ -183,130 +180,33 @@ class StoreRows:
         rows = self.query(sql + " ORDER BY c.chunk_id", params)
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
+    def has_article(self, article_id: str) -> bool:
+        """Whether the store holds ``article_id``."""
+        return bool(self.query("SELECT 1 FROM articles WHERE article_id = ?", (article_id,)))
+
+    def has_chunk(self, chunk_id: int) -> bool:
+        """Whether the store holds ``chunk_id``."""
+        return bool(self.query("SELECT 1 FROM chunks WHERE chunk_id = ?", (int(chunk_id),)))
+
+    def article_by_hash(self, content_hash: str) -> str | None:
+        """The id of an article with this content hash, if any."""
+        rows = self.query(
+            "SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)
+        )
+        return str(rows[0][0]) if rows else None
+
+    def hashes(self) -> list[str]:
+        """Every content hash (once each)."""
+        return [r[0] for r in self.query("SELECT DISTINCT content_hash FROM articles")]
+
+    def dates(self) -> tuple[str | None, str | None, int]:
+        """``(oldest, newest, undated)`` of the articles' dates."""
+        oldest, newest, undated = self.query(
+            "SELECT min(date), max(date), coalesce(sum(date IS NULL), 0) FROM articles"
+        )[0]
+        return oldest, newest, int(undated)
+
     def close(self) -> None:
         """Close the connection (the views stop working)."""
         with self._lock:
             self._conn.close()
-
-
-class _StreamedValues(ValuesView):  # type: ignore[type-arg]
-    """``values()`` of a view, read in one pass instead of one query per key."""
-
-    def __init__(self, mapping: Mapping, stream: Callable[[], Iterator]) -> None:  # type: ignore[type-arg]
-        super().__init__(mapping)
-        self._stream = stream
-
-    def __iter__(self) -> Iterator:  # type: ignore[type-arg]
-        return self._stream()
-
-
-class _StreamedItems(ItemsView):  # type: ignore[type-arg]
-    """``items()`` of a view, read in one pass instead of one query per key."""
-
-    def __init__(self, mapping: Mapping, stream: Callable[[], Iterator]) -> None:  # type: ignore[type-arg]
-        super().__init__(mapping)
-        self._stream = stream
-
-    def __iter__(self) -> Iterator:  # type: ignore[type-arg]
-        return self._stream()
-
-
-class ArticleRows(Mapping[str, Article]):
-    """The generation's articles by id, read on demand."""
-
-    def __init__(self, rows: StoreRows) -> None:
-        self._rows = rows
-        self._len: int | None = None
-
-    def __getitem__(self, article_id: str) -> Article:
-        found = self._rows.article(article_id) if isinstance(article_id, str) else None
-        if found is None:
-            raise KeyError(article_id)
-        return found
-
-    def __contains__(self, article_id: object) -> bool:
-        if not isinstance(article_id, str):
-            return False
-        rows = self._rows.query("SELECT 1 FROM articles WHERE article_id = ?", (article_id,))
-        return bool(rows)
-
-    def __iter__(self) -> Iterator[str]:
-        return (a.article_id for a in self._rows.iter_articles())
-
-    def __len__(self) -> int:
-        if self._len is None:
-            self._len = self._rows.count("articles")
-        return self._len
-
-    def values(self) -> ValuesView[Article]:
-        """Every article, read in pages."""
-        return _StreamedValues(self, self._rows.iter_articles)
-
-    def items(self) -> ItemsView[str, Article]:
-        """Every ``(id, article)``, read in pages."""
-        return _StreamedItems(self, lambda: ((a.article_id, a) for a in self._rows.iter_articles()))
-
-    def many(self, ids: Iterable[str]) -> dict[str, Article]:
-        """The stored articles among ``ids`` in one query."""
-        return self._rows.articles_by_id(ids)
-
-
-class ChunkRows(Mapping[int, Chunk]):
-    """The generation's chunks by id, read on demand."""
-
-    def __init__(self, rows: StoreRows) -> None:
-        self._rows = rows
-        self._len: int | None = None
-
-    def __getitem__(self, chunk_id: int) -> Chunk:
-        found = self._rows.chunks_by_id([chunk_id]).get(int(chunk_id))
-        if found is None:
-            raise KeyError(chunk_id)
-        return found
-
-    def __contains__(self, chunk_id: object) -> bool:
-        if not isinstance(chunk_id, int | np.integer):
-            return False
-        rows = self._rows.query("SELECT 1 FROM chunks WHERE chunk_id = ?", (int(chunk_id),))
-        return bool(rows)
-
-    def __iter__(self) -> Iterator[int]:
-        return iter(self._rows.chunk_ids().tolist())
-
-    def __len__(self) -> int:
-        if self._len is None:
-            self._len = self._rows.count("chunks")
-        return self._len
-
-    def values(self) -> ValuesView[Chunk]:
-        """Every chunk, read article by article."""
-        return _StreamedValues(self, self._rows.iter_chunks)
-
-    def items(self) -> ItemsView[int, Chunk]:
-        """Every ``(id, chunk)``, read article by article."""
-        return _StreamedItems(self, lambda: ((c.chunk_id, c) for c in self._rows.iter_chunks()))
-
-    def many(self, ids: Iterable[int]) -> dict[int, Chunk]:
-        """The stored chunks among ``ids`` in one query."""
-        return self._rows.chunks_by_id(ids)
-
-
-class HashRows(Mapping[str, str]):
-    """Article ids by content hash (to find an identical text under another id)."""
-
-    def __init__(self, rows: StoreRows) -> None:
-        self._rows = rows
-
-    def __getitem__(self, content_hash: str) -> str:
-        rows = self._rows.query(
-            "SELECT article_id FROM articles WHERE content_hash = ? LIMIT 1", (content_hash,)
-        )
-        if not rows:
-            raise KeyError(content_hash)
-        return str(rows[0][0])
-
-    def __iter__(self) -> Iterator[str]:
-        return (r[0] for r in self._rows.query("SELECT DISTINCT content_hash FROM articles"))
-
-    def __len__(self) -> int:
-        return int(self._rows.query("SELECT count(DISTINCT content_hash) FROM articles")[0][0])

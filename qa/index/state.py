@@ -12,7 +12,8 @@ import numpy as np
 
 from embeddings.vector_index import VectorIndex
 from qa.index import lexical
-from qa.index.rows import StoreRows
+from qa.index.vectors import SegmentedVectors
+from qa.index.views import Rows
 from qa.types import Article, Chunk, Filters
 
 
@@ -20,9 +21,10 @@ from qa.types import Article, Chunk, Filters
 class IndexState:
     """One generation, as readers see it. Replaced whole on every write.
 
-    A generation loaded from disk reads its articles and chunks from its store on
-    demand (``rows``; ``articles`` and ``chunks`` are views of it) and its BM25 from
-    ``bm25_dir``; plain dicts serve the empty index and tests.
+    A generation loaded from disk is one or more segments: it reads its articles and
+    chunks from their stores on demand (``rows``; ``articles`` and ``chunks`` are
+    views of it), searches their vectors together (``vectors``) and loads their BM25
+    from ``bm25_dirs``; plain dicts serve the empty index and tests.
 
     Attributes:
         damage: Set (to a message naming the file) when the background check of a
@@ -34,36 +36,61 @@ class IndexState:
     generation: int
     articles: Mapping[str, Article]
     chunks: Mapping[int, Chunk]
-    vectors: VectorIndex
+    vectors: VectorIndex | SegmentedVectors
     by_hash: Mapping[str, str] = field(default_factory=dict)
-    rows: StoreRows | None = None
-    bm25_dir: Path | None = None
+    rows: Rows | None = None
+    bm25_dirs: tuple[Path | None, ...] = ()
     damage: str | None = None
-    _bm25: Any = None
-    _bm25_ids: np.ndarray | None = None
+    _lexical: lexical.Lexical | None = None
     _bm25_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_store(
-        cls, generation: int, rows: StoreRows, vectors: VectorIndex, bm25_dir: Path | None
+    def from_segments(
+        cls,
+        generation: int,
+        rows: Rows,
+        vectors: list[VectorIndex],
+        bm25_dirs: list[Path | None],
     ) -> IndexState:
-        """A generation whose rows are read from ``rows`` on demand."""
-        return cls(generation, rows.articles, rows.chunks, vectors, rows.by_hash, rows, bm25_dir)
+        """A generation of segments (one store, vector file and BM25 folder each)."""
+        searched: VectorIndex | SegmentedVectors = (
+            vectors[0] if len(vectors) == 1 else SegmentedVectors(vectors)
+        )
+        return cls(
+            generation, rows.articles, rows.chunks, searched, rows.by_hash, rows, tuple(bm25_dirs)
+        )
 
-    def bm25(self) -> tuple[Any, np.ndarray]:
-        """The BM25 model over chunk texts and its doc->chunk ids.
+    @property
+    def segments(self) -> int:
+        """How many segments the generation has (0 for an in-memory state)."""
+        return len(self.rows.stores) if self.rows is not None else 0
 
-        Loaded (memory-mapped) from the generation's files when it has them; built
-        from the chunks on first use otherwise (the empty index, format version 1).
+    def lexical(self) -> lexical.Lexical:
+        """BM25 over every segment, scored as one collection.
+
+        Each segment's is loaded (memory-mapped) from its files when it has them and
+        built from its chunks otherwise (the empty index, format version 1).
         """
         with self._bm25_lock:
-            if self._bm25 is None:
-                if self.bm25_dir is not None:
-                    self._bm25, self._bm25_ids = lexical.load(self.bm25_dir)
+            if self._lexical is None:
+                if self.rows is None:
+                    parts = [lexical.build(self.passages())]
                 else:
-                    self._bm25, self._bm25_ids = lexical.build(self.passages())
-        assert self._bm25_ids is not None
-        return self._bm25, self._bm25_ids
+                    parts = [
+                        lexical.load(folder)
+                        if folder is not None
+                        else lexical.build(store.iter_passages())
+                        for store, folder in zip(self.rows.stores, self.bm25_dirs, strict=True)
+                    ]
+                self._lexical = lexical.Lexical(parts)
+        return self._lexical
+
+    def bm25(self) -> tuple[Any, np.ndarray]:
+        """The BM25 model and its doc -> chunk ids (a generation of one segment)."""
+        parts = self.lexical().parts
+        if len(parts) > 1:
+            raise ValueError("a generation of several segments has one BM25 model per segment")
+        return parts[0] if parts else (None, np.zeros(0, dtype=np.int64))
 
     def passages(self) -> Iterable[tuple[Article, Chunk]]:
         """Every chunk with its article."""
@@ -105,10 +132,7 @@ class IndexState:
     def dates(self) -> tuple[str | None, str | None, int]:
         """``(oldest, newest, undated)`` of the articles' dates."""
         if self.rows is not None:
-            oldest, newest, undated = self.rows.query(
-                "SELECT min(date), max(date), coalesce(sum(date IS NULL), 0) FROM articles"
-            )[0]
-            return oldest, newest, int(undated)
+            return self.rows.dates()
         dated = sorted(a.date for a in self.articles.values() if a.date)
         return (
             dated[0] if dated else None,

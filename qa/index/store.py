@@ -130,6 +130,17 @@ def put_article(conn: sqlite3.Connection, article: Article, chunks: Iterable[Chu
     )
 
 
+def absorb(conn: sqlite3.Connection, other: Path) -> None:
+    """Copy every article and chunk of the store at ``other`` into ``conn``'s store."""
+    conn.execute("ATTACH DATABASE ? AS other", (f"file:{other}?mode=ro",))
+    try:
+        conn.execute("INSERT INTO articles SELECT * FROM other.articles")
+        conn.execute("INSERT INTO chunks SELECT * FROM other.chunks")
+    finally:
+        conn.commit()
+        conn.execute("DETACH DATABASE other")
+
+
 def chunk_ids_of(conn: sqlite3.Connection, article_id: str) -> list[int]:
     """Ids of the chunks an article has now."""
     return [

@@ -59,3 +59,55 @@ def describe(index: VectorIndex) -> dict[str, Any]:
     if index.kind == "flat":
         return {"kind": "flat", "dtype": "float32"}
     return {"kind": "ivf", "codes": "sq8", "lists": index.lists}
+
+
+class SegmentedVectors:
+    """The vectors of several segments searched as one (top ``k`` merged by score).
+
+    Has the read side of :class:`~embeddings.vector_index.VectorIndex`.
+    """
+
+    def __init__(self, parts: list[VectorIndex]) -> None:
+        self.parts = parts
+        self.dimension = parts[0].dimension
+
+    @property
+    def kind(self) -> str:
+        """``segmented``."""
+        return "segmented"
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def ids(self) -> np.ndarray:
+        """All ids stored (int64)."""
+        return np.concatenate([p.ids() for p in self.parts])
+
+    def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, vectors)`` of every segment."""
+        got = [p.all_vectors() for p in self.parts]
+        return np.concatenate([g[0] for g in got]), np.vstack([g[1] for g in got])
+
+    def reconstruct(self, ids: np.ndarray) -> np.ndarray:
+        """Stored vectors for ``ids`` (n, d), each from its segment."""
+        out = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        wanted = np.asarray(ids, dtype=np.int64)
+        for part in self.parts:
+            mine = np.isin(wanted, part.ids())
+            if mine.any():
+                out[mine] = part.reconstruct(wanted[mine])
+        return out
+
+    def search(
+        self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``k`` over all segments: each segment's top ``k``, merged by score."""
+        found = [p.search(queries, k, allowed) for p in self.parts]
+        scores = np.concatenate([f[0] for f in found], axis=1)
+        ids = np.concatenate([f[1] for f in found], axis=1)
+        scores = np.where(ids >= 0, scores, -np.inf)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        top_scores = np.take_along_axis(scores, order, axis=1)
+        top_ids = np.take_along_axis(ids, order, axis=1)
+        top_ids = np.where(np.isfinite(top_scores), top_ids, -1)
+        return np.where(np.isfinite(top_scores), top_scores, 0.0).astype(np.float32), top_ids

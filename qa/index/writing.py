@@ -1,9 +1,8 @@
-"""Writing one generation's files: the store, the vectors and BM25 (for ``Index.commit``)."""
+"""Writing one segment's files: the store, the vectors and BM25 (for ``Index.commit``)."""
 
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,97 +17,92 @@ from qa.settings import IndexSettings
 from qa.types import Article, Chunk
 
 
-@dataclass(frozen=True)
-class Base:
-    """The committed generation a write builds on.
-
-    Attributes:
-        root: The index directory.
-        manifest: Its manifest (empty for a new index).
-        vectors: Its loaded vectors.
-        dimension: The vectors' width.
-        layout: Which vector index to build, by size.
-    """
-
-    root: Path
-    manifest: dict[str, Any]
-    vectors: VectorIndex
-    dimension: int
-    layout: IndexSettings
-
-
-def write_generation(
-    base: Base,
-    tmp_dir: Path,
+def write_segment(
+    root: Path,
+    out_dir: Path,
+    sources: list[dict[str, Any]],
     *,
     fresh: list[Article],
     chunks: list[Chunk],
     vectors: np.ndarray | None,
-    deleted: list[str],
-) -> tuple[tuple[int, int], dict[str, Any]]:
-    """Write the generation after ``base`` into ``tmp_dir``, fsynced.
+    drop: set[str],
+    dimension: int,
+    layout: IndexSettings,
+) -> tuple[int, int, dict[str, Any]]:
+    """Write one segment into ``out_dir``, fsynced: ``sources`` merged, then edited.
 
-    The store is a copy of the current one with ``deleted`` articles removed and
-    ``fresh`` ones put (replacing their old chunks by ``chunks``); the vectors are the
-    current ones edited the same way (:func:`next_vectors`); BM25 is built from the
-    new store.
+    The segment holds every article of the ``sources`` segments (manifest entries)
+    except those in ``drop`` and the ``fresh`` ones, then the ``fresh`` articles with
+    their ``chunks`` and ``vectors``. Its vectors start from the largest source's
+    (read writable) and take the others' (decoded if IVF), then
+    :func:`~qa.index.vectors.fit` picks their kind; BM25 is built from the new store.
 
     Returns:
-        The ``(articles, chunks)`` counts and the manifest's ``vectors`` entry.
+        ``(articles, chunks, vectors entry of the manifest)``.
 
     """
-    if tmp_dir.exists():
-        shutil.rmtree(tmp_dir)
-    tmp_dir.mkdir(parents=True)
-    old_store = base.root / base.manifest["files"]["store"]["path"] if base.manifest else None
-    new_store = tmp_dir / "store.sqlite"
-    if old_store is not None:
-        shutil.copyfile(old_store, new_store)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    ordered = sorted(sources, key=lambda seg: -int(seg["counts"]["chunks"]))
+    new_store = out_dir / "store.sqlite"
+    if ordered:
+        shutil.copyfile(root / ordered[0]["files"]["store"]["path"], new_store)
     conn = store.connect(new_store)
-    removed_ids: list[int] = []
     try:
         with conn:
-            for article_id in deleted:
-                removed_ids.extend(store.delete_article(conn, article_id))
+            for other in ordered[1:]:
+                store.absorb(conn, root / other["files"]["store"]["path"])
+        gone = drop | {a.article_id for a in fresh}
+        removed = [cid for aid in gone for cid in store.chunk_ids_of(conn, aid)]
+        with conn:
+            for article_id in gone:
+                store.delete_article(conn, article_id)
             by_article: dict[str, list[Chunk]] = {}
             for chunk in chunks:
                 by_article.setdefault(chunk.article_id, []).append(chunk)
             for article in fresh:
-                removed_ids.extend(store.chunk_ids_of(conn, article.article_id))
                 store.put_article(conn, article, by_article.get(article.article_id, []))
-        conn.execute("VACUUM")
+        if removed:
+            conn.execute("VACUUM")
     finally:
         conn.close()
-    index = next_vectors(base, removed_ids, chunks, vectors)
-    index.save(tmp_dir / "vectors.faiss")
+    index = _merged_vectors(root, ordered, removed, dimension, layout)
+    if vectors is not None and len(chunks):
+        index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
+    index = vector_layout.fit(index, layout)
+    index.save(out_dir / "vectors.faiss")
     rows = StoreRows(new_store)
     try:
-        counts = (len(rows.articles), len(rows.chunks))
+        n_articles, n_chunks = rows.count("articles"), rows.count("chunks")
         model, bm25_ids = lexical.build(rows.iter_passages())
     finally:
         rows.close()
-    written = lexical.save(model, bm25_ids, tmp_dir / "bm25")
-    for path in (tmp_dir / "vectors.faiss", new_store, *written):
+    written = lexical.save(model, bm25_ids, out_dir / "bm25")
+    for path in (out_dir / "vectors.faiss", new_store, *written):
         fsync_file(path)
-    fsync_dir(tmp_dir / "bm25")
-    fsync_dir(tmp_dir)
-    return counts, vector_layout.describe(index)
+    fsync_dir(out_dir / "bm25")
+    fsync_dir(out_dir)
+    return n_articles, n_chunks, vector_layout.describe(index)
 
 
-def next_vectors(
-    base: Base, removed_ids: list[int], chunks: list[Chunk], vectors: np.ndarray | None
+def _merged_vectors(
+    root: Path,
+    ordered: list[dict[str, Any]],
+    removed: list[int],
+    dimension: int,
+    layout: IndexSettings,
 ) -> VectorIndex:
-    """The current vectors with ``removed_ids`` out and ``chunks`` in, of the right kind."""
-    current = base.vectors
-    if current.kind == "ivf":  # memory-mapped, read-only: read a writable copy
-        index = VectorIndex.load(
-            base.root / base.manifest["files"]["vectors"]["path"],
-            base.dimension,
-            nprobe=base.layout.ivf_nprobe,
-        )
-    else:
-        index = current.clone()
-    index.remove(removed_ids)
-    if vectors is not None and len(chunks):
-        index.add(np.array([c.chunk_id for c in chunks], dtype=np.int64), vectors)
-    return vector_layout.fit(index, base.layout)
+    """The sources' vectors in one writable index, without ``removed``."""
+    if not ordered:
+        return VectorIndex(dimension, nprobe=layout.ivf_nprobe)
+    index = VectorIndex.load(
+        root / ordered[0]["files"]["vectors"]["path"], dimension, nprobe=layout.ivf_nprobe
+    )
+    index.remove(removed)
+    for other in ordered[1:]:
+        part = VectorIndex.load(root / other["files"]["vectors"]["path"], dimension, mmap=True)
+        ids, vectors = part.all_vectors()
+        keep = ~np.isin(ids, np.asarray(removed, dtype=np.int64))
+        index.add(ids[keep], vectors[keep])
+    return index

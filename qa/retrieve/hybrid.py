@@ -27,26 +27,33 @@ def dense_search(
     return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
 
-def bm25_search(
-    state: IndexState, question: str, k: int, allowed: np.ndarray | None
-) -> list[tuple[int, float]]:
-    """Top-``k`` chunks by BM25 (only chunks with a positive score)."""
-    if not state.chunks:
-        return []
+def bm25_tokens(question: str) -> list[str]:
+    """The question's BM25 terms (bm25s's tokenizer, English stopwords removed)."""
     import bm25s
 
-    model, doc_ids = state.bm25()
-    tokens = bm25s.tokenize([question], stopwords="en", return_ids=False, show_progress=False)[0]
+    return list(
+        bm25s.tokenize([question], stopwords="en", return_ids=False, show_progress=False)[0]
+    )
+
+
+def bm25_search(
+    state: IndexState,
+    question: str,
+    k: int,
+    allowed: np.ndarray | None,
+    stats: tuple[int, list[float]] | None = None,
+) -> list[tuple[int, float]]:
+    """Top-``k`` chunks by BM25 (only chunks with a positive score).
+
+    ``stats``: the whole collection's ``(documents, document frequency per term of
+    bm25_tokens(question))`` when ``state`` is one shard of it (``Lexical.term_stats``).
+    """
+    if not state.chunks:
+        return []
+    tokens = bm25_tokens(question)
     if not tokens:
         return []
-    scores = np.asarray(model.get_scores(tokens), dtype=np.float32)
-    if allowed is not None:
-        mask = np.isin(doc_ids, allowed, assume_unique=True)
-        scores = np.where(mask, scores, 0.0)
-    k = min(k, len(scores))
-    top = np.argpartition(-scores, k - 1)[:k]
-    top = top[np.argsort(-scores[top], kind="stable")]
-    return [(int(doc_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+    return state.lexical().search(tokens, k, allowed, stats)
 
 
 def fuse(rankings: Sequence[list[tuple[int, float]]], rrf_k: int) -> list[tuple[int, float]]:

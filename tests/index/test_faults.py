@@ -24,6 +24,7 @@ import pytest
 from fakes import HashingEncoder
 from fakes import add_articles as add
 
+from qa.index.format import segments_of
 from qa.index import MANIFEST, Index
 from qa.index.format import IndexWriteError, write_error
 from qa.ingest.chunking import chunking_signature
@@ -79,7 +80,8 @@ def snapshot(root: Path) -> dict[str, str]:
 
 def gen_file_sizes(root: Path) -> dict[str, int]:
     manifest = json.loads((root / MANIFEST).read_text())
-    return {role: entry["bytes"] for role, entry in manifest["files"].items()}
+    (segment,) = segments_of(manifest)  # a small index is one segment
+    return {role: entry["bytes"] for role, entry in segment["files"].items()}
 
 
 def run_child(script: str, *args: str, prefix: tuple[str, ...] = ()) -> dict:
@@ -192,7 +194,7 @@ def test_full_disk_is_a_clear_error_and_leaves_the_index(
         assert len(add(reopened, articles(payload)).added) == len(payload)
     else:
         assert reopened.delete(payload) == payload
-    assert len([p for p in root.iterdir() if p.name.startswith("gen-")]) == 1
+    assert len([p for p in root.iterdir() if p.name.startswith("seg-")]) == 1
 
 
 def test_disk_full_at_the_manifest_switch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -211,7 +213,7 @@ def test_disk_full_at_the_manifest_switch(tmp_path: Path, monkeypatch: pytest.Mo
     assert str(root) in str(caught.value) and caught.value.unchanged
     monkeypatch.undo()
     assert snapshot(root) == before
-    assert sorted(p.name for p in root.iterdir()) == [".lock", "gen-000001", MANIFEST]
+    assert sorted(p.name for p in root.iterdir()) == [".lock", MANIFEST, "seg-000001"]
     assert len(add(open_index(root), articles(records(2, "b"))).added) == 2
 
 

@@ -130,9 +130,10 @@ def test_manifest_describes_index(tmp_path: Path) -> None:
     add(index, make_articles(2))
     manifest = json.loads((tmp_path / "ix" / MANIFEST).read_text())
     assert manifest["format_version"] == 2
-    assert manifest["vectors"] == {"kind": "flat", "dtype": "float32"}
-    assert {"store", "vectors", "bm25/chunk_ids.npy"} <= set(manifest["files"])
-    for entry in manifest["files"].values():
+    assert manifest["segments"][0]["vectors"] == {"kind": "flat", "dtype": "float32"}
+    (segment,) = manifest["segments"]
+    assert {"store", "vectors", "bm25/chunk_ids.npy"} <= set(segment["files"])
+    for entry in segment["files"].values():
         assert (tmp_path / "ix" / entry["path"]).stat().st_size == entry["bytes"]
         assert len(entry["sha256"]) == len(entry["sample_sha256"]) == 64
     assert manifest["model"] == "test/hashing-encoder"
@@ -185,7 +186,7 @@ def test_damaged_index_is_a_clear_error(tmp_path: Path, target: str) -> None:
     if target == "manifest":
         (root / MANIFEST).write_text("{not json")
     else:
-        path = root / index.manifest["files"][target]["path"]
+        path = root / index.manifest["segments"][0]["files"][target]["path"]
         data = bytearray(path.read_bytes())
         data[len(data) // 2] ^= 0xFF
         path.write_bytes(bytes(data))
@@ -268,7 +269,7 @@ def test_killed_ingest_leaves_previous_index_usable(tmp_path: Path, delay: float
     # and the next write cleans up and works
     add(reopened, make_articles(2, prefix="z"))
     assert len(open_index(root).state.articles) == 7
-    assert len([p for p in root.iterdir() if p.name.startswith("gen-")]) == 1
+    assert len([p for p in root.iterdir() if p.name.startswith("seg-")]) == 1
 
 
 def test_killed_during_commit_at_any_point(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,7 +316,7 @@ def test_refresh_picks_up_another_writers_generation(tmp_path: Path) -> None:
     assert reader.refresh() is True
     assert set(reader.state.articles) == set(writer.state.articles)
     assert len(reader.state.articles) == 5
-    assert reader.state._bm25 is not None  # built before the switch, not by the next question
+    assert reader.state._lexical is not None  # built before the switch, not by the next question
 
 
 def test_refresh_after_own_commit_does_not_reload(tmp_path: Path, monkeypatch) -> None:
@@ -334,7 +335,7 @@ def test_refresh_of_a_damaged_new_generation_is_a_clear_error(tmp_path: Path) ->
     manifest = tmp_path / "ix" / MANIFEST
     data = json.loads(manifest.read_text())
     data["generation"] = 99
-    data["files"]["vectors"]["sha256"] = "0" * 64
+    data["segments"][0]["files"]["vectors"]["sha256"] = "0" * 64
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(json.dumps(data))
     os.replace(tmp, manifest)

@@ -15,6 +15,7 @@ from qa.index.format import (
     MANIFEST,
     IndexFormatError,
     build_manifest,
+    describe_segment,
     read_generation,
     read_manifest,
 )
@@ -55,22 +56,29 @@ def check(path: Path, **overrides) -> dict:
 
 def test_build_manifest_describes_the_generation_and_reads_back(tmp_path: Path) -> None:
     root, manifest = built_index(tmp_path)
-    gen_dir = root / manifest["files"]["store"]["path"].split("/")[0]
+    (segment,) = manifest["segments"]
+    seg_dir = root / segment["name"]
     enc = HashingEncoder()
+    described = describe_segment(
+        root,
+        seg_dir,
+        (3, manifest["counts"]["chunks"]),
+        segment["vectors"],
+    )
+    assert described == segment
     rebuilt = build_manifest(
-        gen_dir=gen_dir,
         generation=manifest["generation"],
-        n_articles=3,
-        n_chunks=manifest["counts"]["chunks"],
+        segments=[described],
+        next_segment=manifest["next_segment"],
         model=enc.name,
         dimension=enc.dimension,
         chunking=CHUNKING,
-        vectors=manifest["vectors"],
         created=manifest["created"],
     )
-    assert rebuilt["files"] == manifest["files"]
+    assert rebuilt["segments"] == manifest["segments"]
+    assert rebuilt["counts"] == manifest["counts"]
     assert rebuilt["format_version"] == FORMAT_VERSION
-    assert rebuilt["files"]["store"]["sha256"] == sha256_file(gen_dir / "store.sqlite")
+    assert segment["files"]["store"]["sha256"] == sha256_file(seg_dir / "store.sqlite")
     assert check(root / MANIFEST) == manifest
     state = read_generation(root, manifest, enc.dimension)
     assert len(state.articles) == 3 and len(state.vectors) == len(state.chunks)
@@ -115,6 +123,6 @@ def test_counts_that_disagree_with_the_files_are_damage(tmp_path: Path) -> None:
 
 def test_a_file_that_differs_from_its_hash_is_damage(tmp_path: Path) -> None:
     root, manifest = built_index(tmp_path)
-    manifest["files"]["vectors"]["sha256"] = "0" * 64
+    manifest["segments"][0]["files"]["vectors"]["sha256"] = "0" * 64
     with pytest.raises(IndexFormatError, match="vectors file does not match"):
         read_generation(root, manifest, HashingEncoder().dimension)

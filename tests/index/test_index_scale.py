@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from embeddings.vector_index import brute_force_search
 from qa.index import MANIFEST, Index, IndexFormatError, IndexState, lexical
-from qa.index.format import verify_in_background
+from qa.index.checks import verify_in_background
 from qa.ingest.chunking import chunking_signature
 from qa.ingest.parsing import article_from_record
 from qa.retrieve.hybrid import HybridRetriever, bm25_search
@@ -51,14 +51,14 @@ def open_index(path: Path, layout: IndexSettings | None = None) -> Index:
 def grown(tmp_path_factory) -> Index:  # noqa: ANN001
     index = open_index(tmp_path_factory.mktemp("grown") / "ix", SMALL)
     add(index, articles(40))
-    assert index.manifest["vectors"]["kind"] == "flat"
+    assert index.manifest["segments"][-1]["vectors"]["kind"] == "flat"
     add(index, articles(90, prefix="t"))
     return index
 
 
 def test_index_turns_ivf_past_the_threshold_and_reads_back(grown: Index) -> None:
     manifest = grown.manifest
-    assert manifest["vectors"] == {"kind": "ivf", "codes": "sq8", "lists": 64}
+    assert manifest["segments"][0]["vectors"] == {"kind": "ivf", "codes": "sq8", "lists": 64}
     assert grown.state.vectors.kind == "ivf"
     reopened = open_index(grown.path, SMALL)
     assert reopened.state.vectors.kind == "ivf"
@@ -78,14 +78,16 @@ def test_ivf_index_updates_and_shrinks_back_to_flat(tmp_path: Path) -> None:
     index = open_index(tmp_path / "ix", SMALL)
     first = articles(70)
     add(index, first)
-    assert index.manifest["vectors"]["kind"] == "ivf"
+    assert index.manifest["segments"][-1]["vectors"]["kind"] == "ivf"
     late = articles(3, prefix="late")
     add(index, late)  # an incremental add to the IVF index
-    assert index.manifest["vectors"]["kind"] == "ivf"
+    assert index.manifest["segments"][-1]["vectors"]["kind"] == "ivf"
     assert len(index.state.vectors) == len(index.state.chunks) == 73
     assert late[1].article_id in index.state.articles
     index.delete([a.article_id for a in first[:50]])
-    assert index.manifest["vectors"]["kind"] == "flat"  # 23 chunks: below half the threshold
+    assert (
+        index.manifest["segments"][-1]["vectors"]["kind"] == "flat"
+    )  # 23 chunks: below half the threshold
     assert sorted(index.state.vectors.ids().tolist()) == sorted(index.state.chunks)
 
 
@@ -158,7 +160,9 @@ def test_large_generation_is_checked_quickly_then_fully_in_the_background(tmp_pa
     quick = open_index(root, IndexSettings(verify_max_bytes=0))
     assert quick.state.damage is None
     manifest = json.loads((root / MANIFEST).read_text())
-    manifest["files"]["store"]["sha256"] = "0" * 64  # as if a byte in the middle had flipped
+    manifest["segments"][0]["files"]["store"]["sha256"] = (
+        "0" * 64
+    )  # as if a byte in the middle had flipped
     verify_in_background(root, manifest, quick.state)
     deadline = time.monotonic() + 10
     while quick.state.damage is None and time.monotonic() < deadline:
@@ -172,7 +176,7 @@ def test_sampled_check_at_open_catches_a_damaged_file(tmp_path: Path) -> None:
     root = tmp_path / "ix"
     add(open_index(root), articles(12))
     manifest = json.loads((root / MANIFEST).read_text())
-    path = root / manifest["files"]["bm25/chunk_ids.npy"]["path"]
+    path = root / manifest["segments"][0]["files"]["bm25/chunk_ids.npy"]["path"]
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -186,9 +190,10 @@ def test_format_version_1_index_still_opens(tmp_path: Path) -> None:
     add(index, articles(6))
     manifest = json.loads((root / MANIFEST).read_text())
     manifest["format_version"] = 1
-    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("bm25/")}
+    (segment,) = manifest.pop("segments")
+    manifest["files"] = {k: v for k, v in segment["files"].items() if not k.startswith("bm25/")}
     (root / MANIFEST).write_text(json.dumps(manifest))
     old = open_index(root)
-    assert old.state.bm25_dir is None
+    assert old.state.bm25_dirs == (None,)
     hits = HybridRetriever(old, HashingEncoder()).retrieve("harbour of town3", 3)
     assert hits and np.all(np.diff([h.score for h in hits]) <= 0)
