@@ -89,6 +89,7 @@ class Assistant:
         encoder: Encoder | None = None,
         extractor: Extractor | None = None,
         create: bool = True,
+        retriever: Retriever | None = None,
     ) -> Assistant:
         """Open (or create) the index at ``path``; no path gives the sample corpus.
 
@@ -99,6 +100,8 @@ class Assistant:
             encoder: Sentence encoder (all-MiniLM-L6-v2 when ``None``).
             extractor: Answer extractor (chosen by ``settings.extractor`` when ``None``).
             create: Create an empty index when ``path`` holds none.
+            retriever: Searches instead of hybrid retrieval over ``path`` (e.g. a
+                :class:`~qa.retrieve.sharded.ShardedRetriever`, ``path`` one of its shards).
 
         Raises:
             IndexFormatError: If the directory is not a compatible, intact index.
@@ -110,7 +113,7 @@ class Assistant:
             return cls._open_sample(settings, encoder, extractor)
         signature = chunking_signature(settings.chunking)
         index = Index.open(Path(path), encoder, signature, create=create, layout=settings.index)
-        return cls(index, settings, encoder, extractor)
+        return cls(index, settings, encoder, extractor, retriever)
 
     @classmethod
     def _open_sample(

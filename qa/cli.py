@@ -38,13 +38,17 @@ def _open(
 ) -> Any:
     from qa.assistant import Assistant
 
+    return Assistant.open(index, settings=_settings(extractor, min_confidence), create=create)
+
+
+def _settings(extractor: str | None, min_confidence: float | None) -> Settings:
     changes: dict[str, Any] = {}
     if extractor is not None:
         changes["extractor"] = extractor
     if min_confidence is not None:
         changes["min_score"] = min_confidence
         changes["uncalibrated_min_score"] = min_confidence
-    return Assistant.open(index, settings=Settings().replace(**changes), create=create)
+    return Settings().replace(**changes)
 
 
 def render_answer(answer: Answer) -> str:
@@ -202,6 +206,23 @@ def ingest(paths: tuple[Path, ...], index: Path, quiet: bool, ray: str | None) -
     help="Ask a running `qa serve` for this index when there is one (fast); "
     "--extractor and --min-confidence always answer in this process.",
 )
+@click.option(
+    "--shard",
+    "shards",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Search these index directories as one index, one Ray actor each (repeatable; "
+    "instead of --index; docs/cluster.md).",
+)
+@click.option(
+    "--ray",
+    "ray",
+    default=None,
+    metavar="ADDRESS",
+    callback=lambda _ctx, _param, value: _ray_address(value),
+    help="With --shard: the Ray cluster (auto, HOST:PORT, ray://HOST:10001); "
+    "default: start one on this machine.",
+)
 def ask(
     question: str,
     index: Path | None,
@@ -214,11 +235,33 @@ def ask(
     as_of: str | None,
     min_confidence: float | None,
     server: bool,
+    shards: tuple[Path, ...],
+    ray: str | None,
 ) -> None:
     """Answer QUESTION from the indexed articles."""
     filters = Filters(date_from=since, date_to=until, sources=tuple(sources))
     data = None
-    if server and extractor is None and min_confidence is None:
+    answer: Answer | None = None
+    if ray is not None and not shards:
+        raise click.UsageError("--ray needs --shard (qa ask searches shards on Ray)")
+    if shards:
+        from click.core import ParameterSource
+
+        if click.get_current_context().get_parameter_source("index") == ParameterSource.COMMANDLINE:
+            raise click.UsageError("give --index or --shard, not both")
+        from embeddings.encoder import SentenceEncoder
+        from qa.assistant import Assistant
+        from qa.retrieve.sharded import ShardedRetriever
+
+        settings, encoder = _settings(extractor, min_confidence), SentenceEncoder()
+        with ShardedRetriever(shards, encoder, settings, address=ray or "local") as retriever:
+            shard = Assistant.open(
+                shards[0], settings=settings, encoder=encoder, create=False, retriever=retriever
+            )
+            answer = shard.ask(
+                question, top_k=top_k, filters=None if filters.empty else filters, as_of=as_of
+            )
+    elif server and extractor is None and min_confidence is None:
         from qa.serve.client import ask_server
 
         data = ask_server(
@@ -228,7 +271,9 @@ def ask(
             filters=None if filters.empty else asdict(filters),
             as_of=as_of,
         )
-    if data is not None:
+    if answer is not None:
+        pass  # answered from the shards
+    elif data is not None:
         from qa.answer.serialize import answer_from_json
 
         answer = answer_from_json(data)
