@@ -2,7 +2,7 @@
 
 Usage:
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/bench_scale.py --chunks N [--queries 200]
-        [--like REAL_INDEX] [--dir DIR] [--out FILE]
+        [--like REAL_INDEX] [--dir DIR [--reuse]] [--out FILE]
 
 Synthetic data, the product's own code for the rest.
 
@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -113,10 +114,10 @@ def synthetic_vectors(n: int, centroids: np.ndarray, chol: np.ndarray) -> np.nda
     return out
 
 
-VOCAB: dict[str, list] = {"words": [], "p": []}
+VOCAB: dict[str, Any] = {"words": [], "p": []}
 
 
-def real_vocabulary(like: Path) -> dict[str, list]:
+def real_vocabulary(like: Path) -> dict[str, Any]:
     """The word frequencies of the real index's chunks (BM25's terms: no stopwords)."""
     from collections import Counter
 
@@ -138,8 +139,10 @@ def real_vocabulary(like: Path) -> dict[str, list]:
 
 def words(rng: np.random.Generator, n: int) -> list[str]:
     """``n`` words drawn with the real index's word frequencies."""
-    picks = rng.choice(len(VOCAB["words"]), size=n, p=VOCAB["p"])
-    return [VOCAB["words"][i] for i in picks]
+    if "cdf" not in VOCAB:
+        VOCAB["cdf"] = np.cumsum(VOCAB["p"])
+    picks = np.searchsorted(VOCAB["cdf"], rng.random(n) * VOCAB["cdf"][-1], side="right")
+    return [VOCAB["words"][min(int(i), len(VOCAB["words"]) - 1)] for i in picks]
 
 
 def sentences(rng: np.random.Generator, count: int) -> str:
@@ -171,7 +174,7 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
     started = time.perf_counter()
     centroids, chol, questions = vector_model(like, queries)
     VOCAB.update(real_vocabulary(like))
-    (root.parent / "vocab.json").write_text(json.dumps(VOCAB))
+    (root.parent / "vocab.json").write_text(json.dumps({k: VOCAB[k] for k in ("words", "p")}))
     index = Index.open(
         root,
         QueueEncoder(questions),
@@ -258,8 +261,10 @@ def measure(root: Path, queries: int) -> dict:
         "open_s": round(open_s, 2),
         "rss_mb": round(rss_now("VmHWM"), 1),  # the peak
         "rss_end_mb": round(rss_now(), 1),
+        "rss_end_anon_mb": round(rss_now("RssAnon"), 1),  # the process's own memory
+        "rss_end_file_mb": round(rss_now("RssFile"), 1),  # mapped index pages it touched
         "rss_after_open_mb": round(rss_open, 1),
-        "vectors": index.manifest["vectors"],
+        "vectors": [seg["vectors"] for seg in index.manifest["segments"]],
         "first_question_ms": round(first_ms, 1),
         "p50_ms": round(times[len(times) // 2], 1),
         "p95_ms": round(times[int(len(times) * 0.95)], 1),
@@ -275,6 +280,11 @@ def main() -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--like", type=Path, default=DEFAULT_LIKE, help="a real index (vectors)")
     ap.add_argument("--dir", default=None, help="where to build (default: a temporary folder)")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --dir: measure again the index an earlier run built there (its build record)",
+    )
     ap.add_argument("--measure-only", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
@@ -282,6 +292,7 @@ def main() -> int:
         print(json.dumps(measure(Path(args.measure_only), args.queries)))
         return 0
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
+    base.mkdir(parents=True, exist_ok=True)
     root = base / f"index-{args.chunks}"
     try:
         if not (args.like / "manifest.json").is_file():
@@ -289,7 +300,12 @@ def main() -> int:
                 f"{args.like}: no index; build one with `qa ingest ../shared/data/bbc_news "
                 "--index DIR` and pass --like DIR"
             )
-        built = build(root, args.chunks, args.like, args.queries)
+        record = base / f"built-{args.chunks}.json"
+        if args.reuse and record.is_file() and (root / "manifest.json").is_file():
+            built = {**json.loads(record.read_text()), "reused_build": True}
+        else:
+            built = build(root, args.chunks, args.like, args.queries)
+            record.write_text(json.dumps(built))
         print(json.dumps(built), flush=True)
         out = subprocess.run(
             [

@@ -14,6 +14,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from qa.common.hashing import sample_sha256, sha256_file
 from qa.index import store
 from qa.index.errors import IndexFormatError
@@ -97,7 +99,7 @@ def check_contents(root: Path, state: IndexState, manifest: dict[str, Any], *, f
         n_articles, n_chunks = len(state.articles), len(state.chunks)
         same_ids = True
         if full and state.rows is not None:
-            same_ids = set(state.vectors.ids().tolist()) == set(state.rows.chunk_ids().tolist())
+            same_ids = np.array_equal(np.sort(state.vectors.ids()), state.rows.chunk_ids())
     except (store.StoreError, sqlite3.DatabaseError) as exc:
         raise IndexFormatError(f"{root}: damaged index ({exc})") from exc
     if (

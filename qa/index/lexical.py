@@ -88,6 +88,29 @@ class Lexical:
 
     def __init__(self, parts: list[tuple[Any, np.ndarray]]) -> None:
         self.parts = [(m, ids) for m, ids in parts if len(ids)]
+        self._matrices: list[Any] = [None] * len(self.parts)
+
+    def _column_sums(self, part: int, tids: list[int], weights: list[float]) -> np.ndarray:
+        """``sum_j weights[j] * column(tids[j])`` of a part's BM25 matrix (documents x terms).
+
+        The columns are summed by SciPy's compiled sparse product, in the order bm25s's
+        own ``get_scores`` adds them (term by term, each term's postings in order), in
+        float32: with unit weights the result is bit-identical to it, about twice as fast.
+        """
+        model, ids = self.parts[part]
+        if not tids:
+            return np.zeros(len(ids), dtype=np.float32)
+        if self._matrices[part] is None:
+            import scipy.sparse
+
+            scores = model.scores
+            self._matrices[part] = scipy.sparse.csc_matrix(
+                (scores["data"], scores["indices"], scores["indptr"]),
+                shape=(int(scores["num_docs"]), len(scores["indptr"]) - 1),
+                copy=False,
+            )
+        columns = self._matrices[part][:, tids]
+        return np.asarray(columns @ np.asarray(weights, dtype=np.float32), dtype=np.float32)
 
     def term_stats(self, tokens: list[str]) -> tuple[int, list[float]]:
         """``(documents, document frequency of each token)`` over every segment.
@@ -118,12 +141,13 @@ class Lexical:
         """
         if len(self.parts) == 1 and stats is None:
             model, ids = self.parts[0]
-            return [(ids, np.asarray(model.get_scores(tokens), dtype=np.float32))]
+            tids = [model.vocab_dict[t] for t in tokens if t in model.vocab_dict]
+            return [(ids, self._column_sums(0, tids, [1.0] * len(tids)))]
         n_total, df_total = stats if stats is not None else self.term_stats(tokens)
         out = []
-        for model, ids in self.parts:
+        for part, (model, ids) in enumerate(self.parts):
             indptr = model.scores["indptr"]
-            total = np.zeros(len(ids), dtype=np.float32)
+            tids, weights = [], []
             for j, token in enumerate(tokens):
                 tid = model.vocab_dict.get(token)
                 if tid is None or not df_total[j]:
@@ -131,9 +155,9 @@ class Lexical:
                 df = float(indptr[tid + 1] - indptr[tid])
                 if not df:
                     continue
-                weight = _idf(df_total[j], n_total) / _idf(df, len(ids))
-                total += np.float32(weight) * model.get_scores_from_ids([tid])
-            out.append((ids, total))
+                tids.append(tid)
+                weights.append(float(_idf(df_total[j], n_total) / _idf(df, len(ids))))
+            out.append((ids, self._column_sums(part, tids, weights)))
         return out
 
     def search(

@@ -177,8 +177,9 @@ class StoreRows:
         sql = "SELECT c.chunk_id FROM chunks c"
         if where:
             sql += " JOIN articles a ON a.article_id = c.article_id WHERE " + " AND ".join(where)
-        rows = self.query(sql + " ORDER BY c.chunk_id", params)
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        with self._lock:  # streamed: a million ids without a million row tuples
+            cursor = self._conn.execute(sql + " ORDER BY c.chunk_id", tuple(params))
+            return np.fromiter((r[0] for r in cursor), dtype=np.int64)
 
     def has_article(self, article_id: str) -> bool:
         """Whether the store holds ``article_id``."""

@@ -24,9 +24,8 @@ import pytest
 from fakes import HashingEncoder
 from fakes import add_articles as add
 
-from qa.index.format import segments_of
 from qa.index import MANIFEST, Index
-from qa.index.format import IndexWriteError, write_error
+from qa.index.format import IndexWriteError, segments_of, write_error
 from qa.ingest.chunking import chunking_signature
 from qa.ingest.parsing import article_from_record
 from qa.settings import Settings

@@ -173,3 +173,22 @@ def test_in_memory_state_has_no_segments() -> None:
         0, {}, {}, Index(Path("/nonexistent"), HashingEncoder(), CHUNKING).state.vectors
     )
     assert state.segments == 0
+
+
+def test_bm25_column_sums_are_bm25s_scores_bit_for_bit() -> None:
+    rng = np.random.default_rng(1)
+    vocab = [f"w{i}" for i in range(200)]
+    docs = [" ".join(rng.choice(vocab, int(rng.integers(3, 40)))) for _ in range(300)]
+    arts = [
+        article_from_record({"id": f"d{i}", "title": "t", "text": d}, "x")
+        for i, d in enumerate(docs)
+    ]
+    from qa.types import Chunk
+
+    passages = [(a, Chunk(i, a.article_id, 0, 0, len(a.text), a.text)) for i, a in enumerate(arts)]
+    model, ids = lexical.build(passages)
+    mine = lexical.Lexical([(model, ids)])
+    for _ in range(30):
+        query = [str(w) for w in rng.choice([*vocab, "unknown"], int(rng.integers(1, 8)))]
+        ((_, got),) = mine.scores(query)
+        assert np.array_equal(got, np.asarray(model.get_scores(query), dtype=np.float32))
