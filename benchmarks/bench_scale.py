@@ -211,6 +211,45 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
     }
 
 
+def update(root: Path, n_articles: int) -> dict:
+    """Commit ``n_articles`` more synthetic articles to ``root`` and time it (fresh process).
+
+    A large index takes them as a new segment: the time is what an update of the index
+    costs, not a rebuild.
+    """
+    from qa.index import Index
+    from qa.ingest.chunking import chunk_article, chunking_signature
+    from qa.ingest.parsing import article_from_record
+    from qa.settings import Settings
+
+    settings = Settings()
+    VOCAB.update(json.loads((root.parent / "vocab.json").read_text()))
+    rng = np.random.default_rng(7)
+    real = np.load(root.parent / "questions.npy")
+    articles, chunks = [], []
+    for i in range(n_articles):
+        text = "\n\n".join(sentences(rng, 4) for _ in range(4))
+        record = {"id": f"late{i}", "title": f"Late {i}", "text": text, "date": "2024-02-01"}
+        article = article_from_record(record, "synthetic")
+        articles.append(article)
+        chunks.extend(
+            chunk_article(article, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
+        )
+    vectors = real[rng.integers(0, len(real), len(chunks))]
+    index = Index.open(
+        root, QueueEncoder(real), chunking_signature(settings.chunking), layout=settings.index
+    )
+    started = time.perf_counter()
+    with index.writer():
+        index.commit(fresh=articles, chunks=chunks, vectors=vectors, deleted=[])
+    return {
+        "update_articles": n_articles,
+        "update_chunks": len(chunks),
+        "update_s": round(time.perf_counter() - started, 2),
+        "segments_after_update": [seg["counts"]["chunks"] for seg in index.manifest["segments"]],
+    }
+
+
 def rss_now(field: str = "VmRSS") -> float:
     """Resident memory of this process, MB (mapped file pages it touched included).
 
@@ -285,11 +324,21 @@ def main() -> int:
         action="store_true",
         help="with --dir: measure again the index an earlier run built there (its build record)",
     )
+    ap.add_argument(
+        "--update",
+        type=int,
+        default=0,
+        help="after measuring, commit this many more articles and time it (kept with --dir)",
+    )
     ap.add_argument("--measure-only", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--update-only", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     if args.measure_only:
         print(json.dumps(measure(Path(args.measure_only), args.queries)))
+        return 0
+    if args.update_only:
+        print(json.dumps(update(Path(args.update_only), args.update)))
         return 0
     base = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="bench-scale-"))
     base.mkdir(parents=True, exist_ok=True)
@@ -325,6 +374,13 @@ def main() -> int:
         measured = json.loads(out.stdout.strip().splitlines()[-1])
         size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
         result = {**built, **measured, "disk_mb": round(size / 2**20, 1)}
+        if args.update:
+            out = subprocess.run(
+                [sys.executable, __file__, "--chunks", str(args.chunks), "--update",
+                 str(args.update), "--update-only", str(root)],
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            result.update(json.loads(out.stdout.strip().splitlines()[-1]))
     finally:
         if not args.dir:
             shutil.rmtree(base, ignore_errors=True)
