@@ -245,11 +245,11 @@ class Index:
         self._commit_segments(generation, kept, affected, fresh, chunks, vectors, touched)
 
     def merge(self) -> bool:
-        """Merge every segment but the largest into one, if there are too many.
+        """Merge every segment but the largest (all, if ``max_segments`` is 1) into one.
 
-        Runs in the background after a commit that leaves more than
-        ``IndexSettings.max_segments`` segments; safe to call any time (it takes the
-        writer lock; readers keep reading the current generation meanwhile).
+        Only when there are more than ``IndexSettings.max_segments``; runs in the
+        background after a commit that leaves that many. Takes the writer lock; readers
+        keep reading the current generation meanwhile.
 
         Returns:
             Whether it merged.
@@ -260,8 +260,9 @@ class Index:
             if len(segments) <= self.layout.max_segments:
                 return False
             largest = max(segments, key=lambda seg: int(seg["counts"]["chunks"]))
-            small = [seg for seg in segments if seg is not largest]
-            self._commit_segments(self.state.generation + 1, [largest], small, [], [], None, set())
+            kept = [largest] if self.layout.max_segments > 1 else []  # 1: merge all into one
+            small = [seg for seg in segments if seg not in kept]
+            self._commit_segments(self.state.generation + 1, kept, small, [], [], None, set())
             return True
 
     def _commit_segments(
@@ -324,7 +325,7 @@ class Index:
         self.state = state
         self._stamp = _stamp(self.path / MANIFEST)
         self._remove_stale(keep={seg["name"] for seg in segments})
-        if len(segments) > self.layout.max_segments:
+        if fresh and len(segments) > self.layout.max_segments:  # a merge never starts one
             threading.Thread(target=_merge_quietly, args=(self,), name="newsqa-merge").start()
 
     def _abandon(self, generation: int, tmp_dir: Path, final_dir: Path, exc: BaseException) -> None:
@@ -344,9 +345,8 @@ class Index:
 
     def _generation_on_disk(self) -> int | None:
         try:
-            generation = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))[
-                "generation"
-            ]
+            manifest = json.loads((self.path / MANIFEST).read_text(encoding="utf-8"))
+            generation = manifest["generation"]
         except (OSError, ValueError, KeyError, TypeError):
             return None
         return generation if isinstance(generation, int) else None

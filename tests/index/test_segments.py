@@ -192,3 +192,14 @@ def test_bm25_column_sums_are_bm25s_scores_bit_for_bit() -> None:
         query = [str(w) for w in rng.choice([*vocab, "unknown"], int(rng.integers(1, 8)))]
         ((_, got),) = mine.scores(query)
         assert np.array_equal(got, np.asarray(model.get_scores(query), dtype=np.float32))
+
+
+def test_merge_with_one_segment_allowed_merges_everything_once(tmp_path: Path) -> None:
+    one = IndexSettings(single_segment_max_chunks=10, max_segments=1)
+    index = Index.open(tmp_path / "ix", HashingEncoder(), CHUNKING, layout=one)
+    add(index, articles(12, "a"))
+    add(index, articles(2, "b"))  # a second segment: starts a background merge
+    wait_for_merge()
+    assert Index.open(tmp_path / "ix", HashingEncoder(), CHUNKING, layout=one).state.segments == 1
+    assert index.merge() is False  # nothing left to merge, and no merge loop
+    assert not any(t.name == "newsqa-merge" for t in threading.enumerate())
