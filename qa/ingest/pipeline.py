@@ -21,7 +21,7 @@ from embeddings.encoder import Encoder
 from embeddings.gate import COMPUTE
 from qa.index import Index, IndexState
 from qa.ingest import parsing
-from qa.ingest.chunking import chunk_article, embedding_text
+from qa.ingest.chunking import chunk_article, count_tokens, embedding_text
 from qa.settings import Settings
 from qa.types import Article, Chunk, IngestReport, Rejection
 
@@ -107,6 +107,18 @@ def chunk_and_embed(
     return chunks, embed_chunks(chunks, by_id, settings, encoder, progress)
 
 
+def embedding_order(texts: Sequence[str]) -> list[int]:
+    """The order an ingest embeds ``texts`` in: longest first, ties in input order.
+
+    Length is :func:`count_tokens`, the chunker's word-piece estimate. A batch is
+    padded to its longest text, and the batches of an ingest then hold texts of about
+    one length: on 200 BBC articles the model sees 10% fewer tokens than in batches
+    in chunk order, and ingest ran 8% faster (docs/benchmarks.md, "Ingest throughput").
+    The batch size, and so how long a question may wait on the compute gate, is as before.
+    """
+    return sorted(range(len(texts)), key=lambda i: -count_tokens(texts[i]))
+
+
 def embed_chunks(
     chunks: Sequence[Chunk],
     by_id: Mapping[str, Article],
@@ -114,15 +126,20 @@ def embed_chunks(
     encoder: Encoder,
     progress: Progress | None = None,
 ) -> np.ndarray:
-    """Unit vectors of ``chunks`` (their articles in ``by_id``), in batches, one row per chunk."""
+    """Unit vectors of ``chunks`` (their articles in ``by_id``), in batches, one row per chunk.
+
+    The batches take the chunks in :func:`embedding_order`; row ``i`` is chunk ``i``.
+    """
     texts = [embedding_text(by_id[c.article_id], c) for c in chunks]
+    order = embedding_order(texts)
     batch = settings.ingest.encode_batch_size
     vectors = np.zeros((len(texts), encoder.dimension), dtype=np.float32)
     for lo in range(0, len(texts), batch):
+        rows = order[lo : lo + batch]
         with COMPUTE.background():  # one batch at a time; questions go first
-            vectors[lo : lo + batch] = encoder.encode(texts[lo : lo + batch], batch)
+            vectors[rows] = encoder.encode([texts[i] for i in rows], batch)
         if progress is not None:
-            progress(min(batch, len(texts) - lo))
+            progress(len(rows))
     return vectors
 
 

@@ -7,7 +7,7 @@ import pytest
 from fakes import HashingEncoder
 
 from qa.index import Index
-from qa.ingest.chunking import chunking_signature, embedding_text
+from qa.ingest.chunking import chunking_signature, count_tokens, embedding_text
 from qa.ingest.parsing import article_from_record
 from qa.ingest.pipeline import IngestPipeline, Plan, chunk_and_embed, plan
 from qa.settings import Settings
@@ -188,6 +188,33 @@ def test_chunk_and_embed_rows_are_in_chunk_order() -> None:
     by_id = {a.article_id: a for a in ARTICLES}
     expected = HashingEncoder().encode([embedding_text(by_id[c.article_id], c) for c in chunks])
     assert np.allclose(vectors, expected)
+
+
+class RecordingEncoder(HashingEncoder):
+    """Remembers the texts of each ``encode`` call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    def encode(self, texts, batch_size: int = 64) -> np.ndarray:  # noqa: ANN001
+        self.batches.append(list(texts))
+        return super().encode(texts, batch_size)
+
+
+def test_batches_take_chunks_longest_first() -> None:
+    """Batches hold chunks of about one length (less padding); rows stay in chunk order."""
+    articles = [*ARTICLES, make_article("a4", long_text("beta", 7)), make_article("a5", "Short.")]
+    encoder = RecordingEncoder()
+    chunks, vectors = chunk_and_embed(articles, Settings().replace(encode_batch_size=3), encoder)
+    by_id = {a.article_id: a for a in articles}
+    texts = [embedding_text(by_id[c.article_id], c) for c in chunks]
+    seen = [t for b in encoder.batches for t in b]
+    assert sorted(seen) == sorted(texts)  # every chunk once
+    assert [count_tokens(t) for t in seen] == sorted((count_tokens(t) for t in texts), reverse=True)
+    assert seen != texts  # the order did change here
+    assert all(1 <= len(b) <= 3 for b in encoder.batches)
+    assert np.array_equal(vectors, HashingEncoder().encode(texts))
 
 
 def test_chunk_and_embed_empty() -> None:
