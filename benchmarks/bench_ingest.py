@@ -67,14 +67,14 @@ from qa.ingest.pipeline import embedding_order, read_paths  # noqa: E402
 MEASURES = ("bare_product_batch", "bare_64", "product")
 
 
-def corpus(folder: Path, articles: int) -> list[Path]:
-    """The sample article(s) and a temp JSONL of the first ``articles`` BBC records."""
+def corpus(folder: Path, articles: int, into: Path) -> list[Path]:
+    """The sample article(s) and a JSONL in ``into`` of the first ``articles`` BBC records."""
     jsonl = folder / "bbc_news_2004-2005.jsonl"
     if not jsonl.is_file():
         sys.exit(f"{jsonl} not found: this benchmark needs the BBC News data (--bbc FOLDER)")
     with jsonl.open(encoding="utf-8") as f:
         lines = [line for _, line in zip(range(articles), f, strict=False)]
-    subset = Path(tempfile.mkdtemp(prefix="bench-ingest-")) / "bbc.jsonl"
+    subset = into / "bbc.jsonl"
     subset.write_text("".join(lines), encoding="utf-8")
     return [*sample_files(), subset]
 
@@ -166,7 +166,8 @@ def main() -> int:
     machine_before, own_before, wall_before = machine_cpu_seconds(), cpu_seconds(), time.time()
     settings = Settings()
     batch = settings.ingest.encode_batch_size
-    files = corpus(args.bbc, args.articles)
+    tmp = tempfile.TemporaryDirectory(prefix="bench-ingest-")
+    files = corpus(args.bbc, args.articles, Path(tmp.name))
     articles, texts = embedded_texts(files, settings)
 
     encoder = SentenceEncoder()  # as `qa ingest` builds it (qa.assistant.Assistant.open)
@@ -236,6 +237,7 @@ def main() -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result))
+    tmp.cleanup()
     return 0
 
 
