@@ -22,11 +22,15 @@ from qa.index.errors import IndexFormatError
 from qa.index.state import IndexState
 
 
-def _segments(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+def segments_of(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The segments a manifest names (format 1: its one generation folder, no BM25 files)."""
     segments = manifest.get("segments")
     if isinstance(segments, list):
         return segments
-    return [{"files": manifest.get("files", {})}]  # format version 1
+    files = manifest.get("files", {})
+    store_entry = files.get("store", {}) if isinstance(files, dict) else {}
+    name = str(store_entry.get("path", "")).split("/")[0]
+    return [{"name": name, "files": files, "counts": manifest.get("counts", {})}]
 
 
 def _entry_path(root: Path, files: dict[str, Any], role: str) -> Path:
@@ -54,7 +58,7 @@ def verify_files(root: Path, manifest: dict[str, Any], *, full: bool) -> None:
         IndexFormatError: Naming the first file that does not match.
 
     """
-    for segment in _segments(manifest):
+    for segment in segments_of(manifest):
         files = segment.get("files", {})
         if not isinstance(files, dict):
             raise IndexFormatError(f"{root}: manifest lacks its file list")
@@ -75,7 +79,7 @@ def generation_bytes(manifest: dict[str, Any]) -> int:
     """Total size of the files of the generation ``manifest`` names."""
     return sum(
         int(e.get("bytes", 0))
-        for segment in _segments(manifest)
+        for segment in segments_of(manifest)
         for e in segment.get("files", {}).values()
         if isinstance(e, dict)
     )

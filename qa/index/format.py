@@ -24,7 +24,7 @@ from typing import Any
 from embeddings.vector_index import VectorIndex, VectorIndexError
 from qa.common.hashing import sample_sha256, sha256_file
 from qa.index import lexical, store
-from qa.index.checks import check_contents, verify_files
+from qa.index.checks import check_contents, segments_of, verify_files
 from qa.index.errors import IndexFormatError
 from qa.index.rows import StoreRows
 from qa.index.state import IndexState
@@ -192,17 +192,6 @@ def read_manifest(
             f"{chunking}; rebuild the index or use matching settings"
         )
     return manifest
-
-
-def segments_of(manifest: dict[str, Any]) -> list[dict[str, Any]]:
-    """The segments a manifest names (format 1: its one generation folder, no BM25 files)."""
-    segments = manifest.get("segments")
-    if isinstance(segments, list):
-        return segments
-    files = manifest.get("files", {})
-    store_entry = files.get("store", {}) if isinstance(files, dict) else {}
-    name = str(store_entry.get("path", "")).split("/")[0]
-    return [{"name": name, "files": files, "counts": manifest.get("counts", {})}]
 
 
 def read_generation(

@@ -56,11 +56,6 @@ class StoreRows:
         """Rows in ``table`` (``articles`` or ``chunks``)."""
         return int(self.query(f"SELECT count(*) FROM {table}")[0][0])
 
-    def article(self, article_id: str) -> Article | None:
-        """The article ``article_id``, or ``None``."""
-        found = self.articles_by_id([article_id])
-        return found.get(article_id)
-
     def articles_by_id(self, ids: Iterable[str]) -> dict[str, Article]:
         """The stored articles among ``ids``, by id (recent ones come from the cache)."""
         wanted = list(dict.fromkeys(ids))
@@ -133,10 +128,6 @@ class StoreRows:
             ):
                 article = by_id[aid]
                 yield article, Chunk(cid, aid, ordinal, start, end, article.text[start:end])
-
-    def iter_chunks(self) -> Iterator[Chunk]:
-        """Every chunk, article by article (in id order), read in pages."""
-        return (chunk for _, chunk in self.iter_passages())
 
     def chunk_ids(self, filters: Filters | None = None) -> np.ndarray:
         """Ids of the chunks whose articles pass ``filters`` (all when ``None``), sorted.

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -84,13 +83,6 @@ class IndexState:
                     ]
                 self._lexical = lexical.Lexical(parts)
         return self._lexical
-
-    def bm25(self) -> tuple[Any, np.ndarray]:
-        """The BM25 model and its doc -> chunk ids (a generation of one segment)."""
-        parts = self.lexical().parts
-        if len(parts) > 1:
-            raise ValueError("a generation of several segments has one BM25 model per segment")
-        return parts[0] if parts else (None, np.zeros(0, dtype=np.int64))
 
     def passages(self) -> Iterable[tuple[Article, Chunk]]:
         """Every chunk with its article."""

@@ -81,11 +81,6 @@ class Rows:
             sum(d[2] for d in found),
         )
 
-    def close(self) -> None:
-        """Close every store."""
-        for store in self.stores:
-            store.close()
-
 
 class _StreamedValues(ValuesView):  # type: ignore[type-arg]
     """``values()`` of a view, read in one pass instead of one query per key."""

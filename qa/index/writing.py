@@ -54,10 +54,8 @@ def write_segment(
             for other in ordered[1:]:
                 store.absorb(conn, root / other["files"]["store"]["path"])
         gone = drop | {a.article_id for a in fresh}
-        removed = [cid for aid in gone for cid in store.chunk_ids_of(conn, aid)]
         with conn:
-            for article_id in gone:
-                store.delete_article(conn, article_id)
+            removed = [cid for aid in gone for cid in store.delete_article(conn, aid)]
             by_article: dict[str, list[Chunk]] = {}
             for chunk in chunks:
                 by_article.setdefault(chunk.article_id, []).append(chunk)
