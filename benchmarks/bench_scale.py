@@ -154,6 +154,20 @@ def sentences(rng: np.random.Generator, count: int) -> str:
     return " ".join(out)
 
 
+def synthetic_article(
+    rng: np.random.Generator, record_id: str, title: str, date: str, settings: Any
+) -> tuple[Any, list[Any]]:
+    """One article of 4 paragraphs of 4 sentences, parsed and chunked by the product."""
+    from qa.ingest.chunking import chunk_article
+    from qa.ingest.parsing import article_from_record
+
+    text = "\n\n".join(sentences(rng, 4) for _ in range(4))
+    record = {"id": record_id, "title": title, "text": text, "date": date}
+    article = article_from_record(record, "synthetic")
+    chunking = settings.chunking
+    return article, chunk_article(article, chunking.max_tokens, chunking.overlap_tokens)
+
+
 def question(rng: np.random.Generator) -> str:
     """6 to 10 words, as a question has after its stopwords."""
     return " ".join(words(rng, int(rng.integers(6, 11))))
@@ -165,8 +179,7 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
     Also writes ``root.parent/questions.npy`` and ``exact.npy`` (the exact top 10).
     """
     from qa.index import Index
-    from qa.ingest.chunking import chunk_article, chunking_signature
-    from qa.ingest.parsing import article_from_record
+    from qa.ingest.chunking import chunking_signature
     from qa.settings import Settings
 
     settings = Settings()
@@ -182,16 +195,11 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
         layout=settings.index,
     )
     articles, chunks = [], []
-    i = 0
     while len(chunks) < chunks_wanted:
-        text = "\n\n".join(sentences(rng, 4) for _ in range(4))
-        record = {"id": f"s{i}", "title": f"Story {i}", "text": text, "date": "2024-01-01"}
-        article = article_from_record(record, "synthetic")
+        i = len(articles)
+        article, cut = synthetic_article(rng, f"s{i}", f"Story {i}", "2024-01-01", settings)
         articles.append(article)
-        chunks.extend(
-            chunk_article(article, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
-        )
-        i += 1
+        chunks.extend(cut)
     made = time.perf_counter() - started
     vectors = synthetic_vectors(len(chunks), centroids, chol)
     exact = np.zeros((len(questions), 10), dtype=np.int64)
@@ -218,8 +226,7 @@ def update(root: Path, n_articles: int) -> dict:
     costs, not a rebuild.
     """
     from qa.index import Index
-    from qa.ingest.chunking import chunk_article, chunking_signature
-    from qa.ingest.parsing import article_from_record
+    from qa.ingest.chunking import chunking_signature
     from qa.settings import Settings
 
     settings = Settings()
@@ -228,13 +235,9 @@ def update(root: Path, n_articles: int) -> dict:
     real = np.load(root.parent / "questions.npy")
     articles, chunks = [], []
     for i in range(n_articles):
-        text = "\n\n".join(sentences(rng, 4) for _ in range(4))
-        record = {"id": f"late{i}", "title": f"Late {i}", "text": text, "date": "2024-02-01"}
-        article = article_from_record(record, "synthetic")
+        article, cut = synthetic_article(rng, f"late{i}", f"Late {i}", "2024-02-01", settings)
         articles.append(article)
-        chunks.extend(
-            chunk_article(article, settings.chunking.max_tokens, settings.chunking.overlap_tokens)
-        )
+        chunks.extend(cut)
     vectors = real[rng.integers(0, len(real), len(chunks))]
     index = Index.open(
         root, QueueEncoder(real), chunking_signature(settings.chunking), layout=settings.index
