@@ -49,3 +49,34 @@ class StateHolder:
 
     def __init__(self, state) -> None:  # noqa: ANN001
         self.state = state
+
+
+def local_ray_cluster():  # noqa: ANN201
+    """Start a local 2-CPU Ray cluster on the loopback address; yields ``ray``, then shuts it down.
+
+    Test modules (``tests/``) are importable in its workers. For module-scoped fixtures:
+    ``yield from local_ray_cluster()``.
+    """
+    import logging
+    import os
+    from pathlib import Path
+
+    # Ray swaps 127.0.0.1 for the host's address on Linux unless told it is not a
+    # multi-node cluster; set before ray is imported (its constants read it once)
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    import ray
+
+    repo = Path(__file__).resolve().parents[1]
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        _node_ip_address="127.0.0.1",
+        logging_level=logging.ERROR,
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(repo), str(repo / "tests")])}},
+    )
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+        os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -20,8 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fakes import HashingEncoder
-from testdata import REPO, SAMPLE_ARTICLE
+from fakes import HashingEncoder, local_ray_cluster
+from testdata import SAMPLE_ARTICLE
 
 from qa import Assistant
 from qa.index import Index
@@ -55,25 +53,7 @@ def long_text(tag: str, sentences: int) -> str:
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
     """A local Ray cluster on the loopback address; test modules are importable in workers."""
-    # Ray swaps 127.0.0.1 for the host's address on Linux unless told it is not a
-    # multi-node cluster; set before ray is imported (its constants read it once)
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    import ray
-
-    path = os.pathsep.join([str(REPO), str(REPO / "tests")])
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": path}},
-    )
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-        os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
+    yield from local_ray_cluster()
 
 
 @pytest.fixture(scope="module")

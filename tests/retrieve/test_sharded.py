@@ -9,15 +9,12 @@ collection's, so BM25 and hybrid agree exactly). One local Ray cluster (127.0.0.
 
 from __future__ import annotations
 
-import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import HashingEncoder, add_articles
-from testdata import REPO
+from fakes import HashingEncoder, add_articles, local_ray_cluster
 
 from qa import Assistant
 from qa.index import Index
@@ -104,23 +101,8 @@ def equal_records() -> list[dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Any]:
-    """A local Ray cluster on the loopback address (see tests/ingest/test_distributed.py)."""
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    import ray
-
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        _node_ip_address="127.0.0.1",
-        logging_level=logging.ERROR,
-        log_to_driver=False,
-        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}},
-    )
-    try:
-        yield ray
-    finally:
-        ray.shutdown()
-        os.environ.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
+    """A local Ray cluster on the loopback address; test modules are importable in workers."""
+    yield from local_ray_cluster()
 
 
 def _open(path: Path) -> Index:
