@@ -103,6 +103,14 @@ import click
     help="Share of questions also paired with a BM25-ranked paragraph without the answer.",
 )
 @click.option(
+    "--neg-perturbed",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Share of questions also made unanswerable over their own paragraph "
+    "(antonym, swapped name or number, negation).",
+)
+@click.option(
     "--select-metric",
     type=click.Choice(["f1", "mixed_f1"]),
     default="f1",

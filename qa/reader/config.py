@@ -37,6 +37,7 @@ class TrainConfig:
     all_answers: bool = False  # one training example per distinct gold span
     neg_same_article: float = 0.0  # share of questions that get a same-article negative
     neg_retrieved: float = 0.0  # share of questions that get a BM25-retrieved negative
+    neg_perturbed: float = 0.0  # share of questions that get an unanswerable twin
     select_metric: str = "f1"  # held-out metric that picks best/: "f1" or "mixed_f1"
 
 
@@ -51,4 +52,5 @@ RESUME_KEYS = (
     "all_answers",
     "neg_same_article",
     "neg_retrieved",
+    "neg_perturbed",
 )

@@ -9,7 +9,9 @@ in its passage) into a training mix:
   article (a near topic, no answer), labelled no-answer;
 - *retrieved negatives*: the question paired with the paragraph that BM25 ranks
   highest among those that are not its own and do not contain a gold answer text:
-  what open retrieval hands the reader when the answer is elsewhere.
+  what open retrieval hands the reader when the answer is elsewhere;
+- *perturbed twins*: the question changed (an antonym, a swapped name or number, a
+  negation) over its own paragraph, SQuAD 2.0's hard kind (:mod:`qa.reader.perturb`).
 
 A negative paragraph is never one that mentions a gold answer (case-insensitive), so
 a "negative" cannot secretly hold the answer. Only paragraphs of the examples given are
@@ -32,11 +34,14 @@ class NegativeConfig:
     Attributes:
         same_article: Probability that a question also gets a same-article negative.
         retrieved: Probability that a question also gets a BM25-retrieved negative.
+        perturbed: Probability that a question also gets an unanswerable twin over its
+            own passage (:mod:`qa.reader.perturb`).
         candidates: BM25 candidates looked at per question for a retrieved negative.
     """
 
     same_article: float = 0.0
     retrieved: float = 0.0
+    perturbed: float = 0.0
     candidates: int = 8
 
 
@@ -136,4 +141,10 @@ def expand_training(
         contexts = sorted({e.context for e in answerable})
         found = retrieved_negatives(chosen, contexts, negatives.candidates)
         out.extend(negative(chosen[i], ctx, "bm25") for i, ctx in sorted(found.items()))
+    if negatives.perturbed > 0:
+        from qa.reader.perturb import perturb_all
+
+        chosen = [e for e in answerable if rng.random() < negatives.perturbed]
+        contexts = sorted({e.context for e in answerable})
+        out.extend(perturb_all(chosen, rng, contexts))
     return out

@@ -78,13 +78,21 @@ class Trainer:
         rng = random.Random(cfg.seed)
         self.heldout = rng.sample(heldout, min(len(heldout), cfg.heldout_max))
         self.heldout_negatives: list[Any] = []
-        negs = NegativeConfig(same_article=cfg.neg_same_article, retrieved=cfg.neg_retrieved)
-        if cfg.neg_same_article > 0 or cfg.neg_retrieved > 0:
+        negs = NegativeConfig(
+            same_article=cfg.neg_same_article,
+            retrieved=cfg.neg_retrieved,
+            perturbed=cfg.neg_perturbed,
+        )
+        if cfg.neg_same_article > 0 or cfg.neg_retrieved > 0 or cfg.neg_perturbed > 0:
             # the held-out slice gets negatives from its own paragraphs only
             held_mix = expand_training(
                 self.heldout,
                 all_answers=False,
-                negatives=NegativeConfig(same_article=0.5, retrieved=0.5),
+                negatives=NegativeConfig(
+                    same_article=0.5,
+                    retrieved=0.5,
+                    perturbed=0.5 if cfg.neg_perturbed > 0 else 0.0,
+                ),
                 seed=cfg.seed,
             )
             self.heldout_negatives = [e for e in held_mix if not e.answers]
@@ -136,8 +144,9 @@ class Trainer:
         import torch
 
         state = torch.load(path, map_location=self.device, weights_only=False)
+        defaults = TrainConfig(train_path="", out_dir="")
         for k in RESUME_KEYS:
-            if state["config"].get(k) != getattr(self.cfg, k):
+            if state["config"].get(k, getattr(defaults, k)) != getattr(self.cfg, k):
                 raise ValueError(
                     f"cannot resume from {path}: {k} was {state['config'].get(k)!r}, "
                     f"now {getattr(self.cfg, k)!r} (use --no-resume or another --out)"
