@@ -14,7 +14,10 @@ each indexed among the distractor articles, and every question is read four ways
   answer is wrong);
 - ``closed``: its own passage only;
 - ``closed-other``: the held-out passage that BM25 ranks highest for it among those
-  that do not contain a gold answer (unanswerable, SQuAD 2.0 style).
+  that do not contain a gold answer (unanswerable);
+- ``closed-twin``: its unanswerable twin (an antonym, a swapped name or number, a
+  negation: :mod:`qa.reader.perturb`) over its own passage, SQuAD 2.0's hard kind
+  (for the questions where a perturbation applies).
 
 Each read gives up to five candidate answers with their features; a candidate is right
 when it matches a gold answer exactly (SQuAD EM). A logistic model is fitted on them;
@@ -42,7 +45,7 @@ from qa.eval.records import closed_hits
 from qa.eval.tune import heldout_set
 from qa.settings import Settings
 
-SETTINGS = ("open", "open-missing", "closed", "closed-other")
+SETTINGS = ("open", "open-missing", "closed", "closed-other", "closed-twin")
 
 
 def _records(docs: Sequence[EvalDoc]) -> list[dict[str, Any]]:
@@ -88,6 +91,22 @@ def closed_negatives(eval_set: EvalSet) -> dict[str, EvalDoc]:
     return {examples[i].qid: by_text[text] for i, text in found.items()}
 
 
+def twin_questions(eval_set: EvalSet, seed: int) -> dict[str, str]:
+    """For each question where a perturbation applies, its unanswerable twin question."""
+    from qa.reader.data import Example
+    from qa.reader.perturb import perturb_all
+
+    examples = [
+        Example(
+            q.qid, q.question, eval_set.doc(q.doc_ids[0]).text, tuple((a, 0) for a in q.answers)
+        )
+        for q in eval_set.questions
+    ]
+    others = sorted(d.text for d in eval_set.docs)
+    twins = perturb_all(examples, random.Random(seed), others)
+    return {t.qid.split("#")[0]: t.question for t in twins}
+
+
 def collect(
     eval_set: EvalSet,
     assistants: Sequence[Any],
@@ -95,8 +114,10 @@ def collect(
     negatives: dict[str, EvalDoc],
     settings: Settings,
     progress: bool = True,
+    twins: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Candidate rows ``{qid, setting, rank, text, label, raw, features}`` for every read."""
+    twins = twins if twins is not None else {}
     extractor = assistants[0].extractor
     rows: list[dict[str, Any]] = []
     questions = list(eval_set.questions)
@@ -104,16 +125,18 @@ def collect(
         doc = eval_set.doc(q.doc_ids[0])
         own = half_of[doc.doc_id]
         reads = {
-            "open": assistants[own].passages_for([q.question])[0][1],
-            "open-missing": assistants[1 - own].passages_for([q.question])[0][1],
-            "closed": closed_hits(doc, settings),
+            "open": (q.question, assistants[own].passages_for([q.question])[0][1]),
+            "open-missing": (q.question, assistants[1 - own].passages_for([q.question])[0][1]),
+            "closed": (q.question, closed_hits(doc, settings)),
         }
         if q.qid in negatives:
-            reads["closed-other"] = closed_hits(negatives[q.qid], settings)
-        for setting, hits in reads.items():
+            reads["closed-other"] = (q.question, closed_hits(negatives[q.qid], settings))
+        if q.qid in twins:
+            reads["closed-twin"] = (twins[q.qid], closed_hits(doc, settings))
+        for setting, (question, hits) in reads.items():
             answerable = setting in ("open", "closed")
-            spans = extractor.extract(q.question, hits)
-            for rank, c in enumerate(candidates(q.question, spans, settings.answering)):
+            spans = extractor.extract(question, hits)
+            for rank, c in enumerate(candidates(question, spans, settings.answering)):
                 rows.append(
                     {
                         "qid": q.qid,
@@ -140,6 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="use a seeded sample of N questions")
     ap.add_argument("--risk", type=float, default=0.2, help="target risk of the default threshold")
     ap.add_argument("--write", action="store_true", help="write calibrator.json into the artifact")
+    ap.add_argument(
+        "--no-twins", action="store_true", help="leave out the perturbed-question reads"
+    )
     args = ap.parse_args(argv)
 
     from qa.assistant import Assistant
@@ -169,7 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     distractors, _ = load_distractors(args.distractors)
     assistants = build_indexes(args.work, distractors, halves, factory)
     t0 = time.perf_counter()
-    rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings)
+    twins = twin_questions(eval_set, seed) if not args.no_twins else {}
+    rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings, twins=twins)
     read_s = time.perf_counter() - t0
     (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     weights_sha = str(manifest.get("weights", {}).get("sha256", ""))
