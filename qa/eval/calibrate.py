@@ -15,9 +15,10 @@ each indexed among the distractor articles, and every question is read four ways
 - ``closed``: its own passage only;
 - ``closed-other``: the held-out passage that BM25 ranks highest for it among those
   that do not contain a gold answer (unanswerable);
-- ``closed-twin``: its unanswerable twin (an antonym, a swapped name or number, a
-  negation: :mod:`qa.reader.perturb`) over its own passage, SQuAD 2.0's hard kind
-  (for the questions where a perturbation applies).
+- ``closed-twin`` (with ``--twins``): its unanswerable twin (an antonym, a swapped
+  name or number, a negation: :mod:`qa.reader.perturb`) over its own passage, SQuAD
+  2.0's hard kind (for the questions where a perturbation applies). The shipped v7
+  calibrator was fitted without these reads (docs/reader.md, "Unanswerable twins").
 
 Each read gives up to five candidate answers with their features; a candidate is right
 when it matches a gold answer exactly (SQuAD EM). A logistic model is fitted on them;
@@ -164,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--risk", type=float, default=0.2, help="target risk of the default threshold")
     ap.add_argument("--write", action="store_true", help="write calibrator.json into the artifact")
     ap.add_argument(
-        "--no-twins", action="store_true", help="leave out the perturbed-question reads"
+        "--twins", action="store_true", help="add the perturbed-question reads (closed-twin)"
     )
     args = ap.parse_args(argv)
 
@@ -195,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     distractors, _ = load_distractors(args.distractors)
     assistants = build_indexes(args.work, distractors, halves, factory)
     t0 = time.perf_counter()
-    twins = twin_questions(eval_set, seed) if not args.no_twins else {}
+    twins = twin_questions(eval_set, seed) if args.twins else {}
     rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings, twins=twins)
     read_s = time.perf_counter() - t0
     (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
