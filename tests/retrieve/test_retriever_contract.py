@@ -94,22 +94,32 @@ def retriever(request: pytest.FixtureRequest, index: Index) -> Retriever:
     return BACKENDS[request.param](index)
 
 
+def assert_ranked_and_valid(hits: list[Hit], k: int, chunks: Any) -> None:
+    """At most ``k`` hits, ranked 0.., scores in [0, 1] best first, distinct stored chunks.
+
+    ``chunks`` maps chunk id to the stored chunk; each hit's chunk must be that one,
+    belong to its article and quote the article's text at its offsets.
+    """
+    assert len(hits) <= k
+    assert [h.rank for h in hits] == list(range(len(hits)))
+    scores = [h.score for h in hits]
+    assert all(0.0 <= s <= 1.0 for s in scores)
+    assert scores == sorted(scores, reverse=True)
+    assert len({h.chunk.chunk_id for h in hits}) == len(hits)
+    for h in hits:
+        assert chunks[h.chunk.chunk_id] == h.chunk
+        assert h.article.article_id == h.chunk.article_id
+        assert h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text
+
+
 @pytest.mark.parametrize("filters", FILTERS)
 @pytest.mark.parametrize("k", [1, 5, 12])
 def test_hits_are_ranked_valid_and_filtered(retriever: Retriever, index: Index, k, filters) -> None:  # noqa: ANN001
     state = index.state
     for question in QUESTIONS:
         hits = retriever.retrieve(question, k, filters)
-        assert len(hits) <= k
-        assert [h.rank for h in hits] == list(range(len(hits)))
-        scores = [h.score for h in hits]
-        assert all(0.0 <= s <= 1.0 for s in scores)
-        assert scores == sorted(scores, reverse=True)
-        assert len({h.chunk.chunk_id for h in hits}) == len(hits)
+        assert_ranked_and_valid(hits, k, state.chunks)
         for h in hits:
-            assert state.chunks[h.chunk.chunk_id] == h.chunk
-            assert h.article.article_id == h.chunk.article_id
-            assert h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text
             assert _passes(h, filters)
 
 

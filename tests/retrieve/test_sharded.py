@@ -28,6 +28,7 @@ from qa.types import Article, Filters, Hit
 pytest.importorskip("ray")
 
 from test_retrieve_hybrid import FILLERS, RECORDS  # noqa: E402
+from test_retriever_contract import assert_ranked_and_valid  # noqa: E402
 
 from qa.retrieve.sharded import ShardedRetriever  # noqa: E402
 
@@ -265,16 +266,8 @@ def test_retriever_contract(varied: Corpus, mode: str, k: int) -> None:
     for filters in (None, Filters(sources=("reuters",)), Filters(date_to="2024-03-01")):
         for question in QUESTIONS:
             hits = sharded.retrieve(question, k, filters)
-            assert len(hits) <= k
-            assert [h.rank for h in hits] == list(range(len(hits)))
-            scores = [h.score for h in hits]
-            assert all(0.0 <= s <= 1.0 for s in scores)
-            assert scores == sorted(scores, reverse=True)
-            assert len(set(ids(hits))) == len(hits)
+            assert_ranked_and_valid(hits, k, state.chunks)
             for h in hits:
-                assert state.chunks[h.chunk.chunk_id] == h.chunk
-                assert h.article.article_id == h.chunk.article_id
-                assert h.article.text[h.chunk.start : h.chunk.end] == h.chunk.text
                 assert filters is None or filters.admits(h.article.date)
     keep = tuple(a.article_id for a in varied.articles[:4])
     n = sum(1 for c in state.chunks.values() if c.article_id in keep)
