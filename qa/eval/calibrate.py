@@ -77,34 +77,35 @@ def build_indexes(
     return out
 
 
+def _examples(eval_set: EvalSet) -> list[Any]:
+    """The questions as reader examples over their own passage (answer offsets unused)."""
+    from qa.reader.data import Example
+
+    return [
+        Example(
+            q.qid, q.question, eval_set.doc(q.doc_ids[0]).text, tuple((a, 0) for a in q.answers)
+        )
+        for q in eval_set.questions
+    ]
+
+
 def closed_negatives(eval_set: EvalSet) -> dict[str, EvalDoc]:
     """For each question, the best BM25 held-out passage that holds none of its answers."""
-    from qa.reader.data import Example
     from qa.reader.negatives import retrieved_negatives
 
     docs = list(eval_set.docs)
     by_text = {d.text: d for d in docs}
-    examples = []
-    for q in eval_set.questions:
-        context = eval_set.doc(q.doc_ids[0]).text
-        examples.append(Example(q.qid, q.question, context, tuple((a, 0) for a in q.answers)))
+    examples = _examples(eval_set)
     found = retrieved_negatives(examples, [d.text for d in docs], candidates=8)
     return {examples[i].qid: by_text[text] for i, text in found.items()}
 
 
 def twin_questions(eval_set: EvalSet, seed: int) -> dict[str, str]:
     """For each question where a perturbation applies, its unanswerable twin question."""
-    from qa.reader.data import Example
     from qa.reader.perturb import perturb_all
 
-    examples = [
-        Example(
-            q.qid, q.question, eval_set.doc(q.doc_ids[0]).text, tuple((a, 0) for a in q.answers)
-        )
-        for q in eval_set.questions
-    ]
     others = sorted(d.text for d in eval_set.docs)
-    twins = perturb_all(examples, random.Random(seed), others)
+    twins = perturb_all(_examples(eval_set), random.Random(seed), others)
     return {t.qid.split("#")[0]: t.question for t in twins}
 
 
@@ -125,15 +126,16 @@ def collect(
     for n, q in enumerate(questions):
         doc = eval_set.doc(q.doc_ids[0])
         own = half_of[doc.doc_id]
+        own_passage = closed_hits(doc, settings)
         reads = {
             "open": (q.question, assistants[own].passages_for([q.question])[0][1]),
             "open-missing": (q.question, assistants[1 - own].passages_for([q.question])[0][1]),
-            "closed": (q.question, closed_hits(doc, settings)),
+            "closed": (q.question, own_passage),
         }
         if q.qid in negatives:
             reads["closed-other"] = (q.question, closed_hits(negatives[q.qid], settings))
         if q.qid in twins:
-            reads["closed-twin"] = (twins[q.qid], closed_hits(doc, settings))
+            reads["closed-twin"] = (twins[q.qid], own_passage)
         for setting, (question, hits) in reads.items():
             answerable = setting in ("open", "closed")
             spans = extractor.extract(question, hits)

@@ -136,15 +136,15 @@ def expand_training(
             ctx = next((c for c in pool[:10] if not _mentions_answer(c, e)), None)
             if ctx is not None:
                 out.append(negative(e, ctx, "article"))
+    if negatives.retrieved > 0 or negatives.perturbed > 0:
+        contexts = sorted({e.context for e in answerable})
     if negatives.retrieved > 0:
         chosen = [e for e in answerable if rng.random() < negatives.retrieved]
-        contexts = sorted({e.context for e in answerable})
         found = retrieved_negatives(chosen, contexts, negatives.candidates)
         out.extend(negative(chosen[i], ctx, "bm25") for i, ctx in sorted(found.items()))
     if negatives.perturbed > 0:
         from qa.reader.perturb import perturb_all
 
         chosen = [e for e in answerable if rng.random() < negatives.perturbed]
-        contexts = sorted({e.context for e in answerable})
         out.extend(perturb_all(chosen, rng, contexts))
     return out

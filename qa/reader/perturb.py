@@ -4,7 +4,7 @@ SQuAD 2.0's unanswerable questions were written against the very paragraph that 
 to answer them (Rajpurkar, Jia and Liang, ACL 2018, table 3): an antonym put in (20%),
 an entity, number or date swapped for another (21%), a negation added (9%), and others.
 Negatives made from *other* paragraphs (:mod:`qa.reader.negatives`) teach none of
-that: the passage is off topic. :func:`perturb` makes the first three kinds from a
+that: the passage is off topic. :func:`perturb_all` makes the first three kinds from a
 training question, so that its own passage no longer answers it:
 
 - *antonym*: a word of the question that its passage uses is replaced by its opposite
@@ -13,8 +13,8 @@ training question, so that its own passage no longer answers it:
   mentions, or a name (a run of capitalised words) by another name from the same
   passage or, failing that, from another passage (never one inside a gold answer);
 - *negation*: "not" put before the question's main verb when it has an auxiliary
-  ("When did the Normans conquer England?" -> "When did the Normans not conquer
-  England?"); spaCy finds the verb.
+  ("What did the company sell in 2004?" -> "What did the company not sell in 2004?");
+  spaCy finds the verb (its small model misparses many questions; those get none).
 
 The twin keeps the passage and has no answer; the labels are noisy at the margin (an
 antonym can leave a question answerable), as SQuAD 2.0's own are not, so the share of
@@ -87,7 +87,7 @@ _CALENDAR = re.compile(
     r"(?:Jan|Febr)uary|March|April|May|June|July|August|(?:Septem|Octo|Novem|Decem)ber|"
     r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
 )
-_WH = frozenset(
+_LEADING = frozenset(  # words that open a capitalised run without being part of a name
     [
         "what",
         "which",
@@ -161,7 +161,7 @@ def _names(text: str) -> list[str]:
             continue
         if _CALENDAR.fullmatch(name):
             continue
-        if name.split()[0].lower() in _WH:
+        if name.split()[0].lower() in _LEADING:
             rest = name.split(maxsplit=1)
             if len(rest) < 2:
                 continue
@@ -183,7 +183,8 @@ def swap(
         other: Another passage, a source of names when this one has none to offer.
     """
     numbers = [m for m in _NUMBER.finditer(question)]
-    names = [n for n in _names(question) if n in context]
+    in_question = _names(question)
+    names = [n for n in in_question if n in context]
     if numbers and (not names or rng.random() < 0.5):
         m = rng.choice(numbers)
         value = m.group().replace(",", "")
@@ -199,7 +200,7 @@ def swap(
     if not names:
         return None
     old = rng.choice(names)
-    taken = set(_names(question)) | {old}
+    taken = set(in_question)
     answer_low = " ".join(answers).lower()
 
     def usable(name: str) -> bool:
@@ -244,12 +245,13 @@ def perturb_all(
         rest = [k for k in ("antonym", "swap") if k != first]
         kinds.append([first, *rest])
     docs: dict[int, Any] = {}
-    if examples:
+    negate = [i for i, k in enumerate(kinds) if k[0] == "negation"]
+    if negate:  # only the questions that drew a negation are parsed
         import spacy
 
         nlp = spacy.load(SPACY_MODEL, disable=["ner", "lemmatizer"])
-        for i, doc in enumerate(nlp.pipe((e.question for e in examples), batch_size=256)):
-            docs[i] = doc
+        questions = (examples[i].question for i in negate)
+        docs = dict(zip(negate, nlp.pipe(questions, batch_size=256), strict=True))
     out: list[Example] = []
     for i, ex in enumerate(examples):
         answers = [t for t, _ in ex.answers]
