@@ -28,57 +28,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from qa.common.lexicon import ANTONYMS
 from qa.reader.data import Example
-
-_PAIRS = (
-    ("largest", "smallest"),
-    ("biggest", "smallest"),
-    ("most", "least"),
-    ("highest", "lowest"),
-    ("first", "last"),
-    ("earliest", "latest"),
-    ("maximum", "minimum"),
-    ("more", "less"),
-    ("increase", "decrease"),
-    ("increased", "decreased"),
-    ("before", "after"),
-    ("north", "south"),
-    ("east", "west"),
-    ("northern", "southern"),
-    ("eastern", "western"),
-    ("older", "younger"),
-    ("oldest", "youngest"),
-    ("longest", "shortest"),
-    ("best", "worst"),
-    ("won", "lost"),
-    ("win", "lose"),
-    ("began", "ended"),
-    ("start", "end"),
-    ("major", "minor"),
-    ("positive", "negative"),
-    ("large", "small"),
-    ("high", "low"),
-    ("early", "late"),
-    ("top", "bottom"),
-    ("inside", "outside"),
-    ("above", "below"),
-    ("accepted", "rejected"),
-    ("allowed", "banned"),
-    ("success", "failure"),
-    ("successful", "unsuccessful"),
-    ("common", "rare"),
-    ("public", "private"),
-    ("internal", "external"),
-    ("upper", "lower"),
-    ("modern", "ancient"),
-    ("male", "female"),
-    ("rich", "poor"),
-    ("strong", "weak"),
-    ("supported", "opposed"),
-    ("entered", "left"),
-    ("born", "died"),
-)
-ANTONYMS: dict[str, str] = {a: b for a, b in _PAIRS} | {b: a for a, b in _PAIRS}
 
 _WORD = re.compile(r"[A-Za-z]+")
 _NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
