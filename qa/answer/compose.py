@@ -111,6 +111,7 @@ def candidates(
             missing=missing[best.hit.article.article_id],
             kind=kind,
             question_words=words,
+            question=question,
         )
         out.append(
             Candidate(key, tuple(m[1] for m in members), tuple(m[0] for m in members), tuple(feats))

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from qa.common.lexicon import ANTONYMS, negates, numbers_in, sentence_bounds
 from qa.common.question import AnswerType
 from qa.types import Span
 
@@ -151,6 +152,9 @@ FEATURES: tuple[str, ...] = (
     "question_words_near",  # share of question words within 150 characters of the span
     "answer_in_question",  # share of the answer's words that the question repeats
     "log_answer_words",
+    "negation_unmatched",  # the question negates, the answer's sentence does not
+    "antonym_in_sentence",  # a question word is absent there while its opposite is present
+    "numbers_not_in_sentence",  # the question's numbers that the answer's sentence lacks
 )
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -234,6 +238,28 @@ def content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+def sentence_clash(question: str, span: Span) -> tuple[float, float, float]:
+    """How the question differs from the sentence its answer comes from.
+
+    SQuAD 2.0's unanswerable questions are mostly an answerable one with one thing
+    changed (Rajpurkar, Jia and Liang, 2018): a negation put in, a word replaced by its
+    opposite, a number swapped. Returns ``(negation_unmatched, antonym_in_sentence,
+    numbers_not_in_sentence)``: 1.0 when the question negates and the sentence does not;
+    1.0 when a question word is missing from the sentence while its opposite
+    (:data:`~qa.common.lexicon.ANTONYMS`) is there; the count of the question's numbers
+    the sentence does not hold.
+    """
+    text = span.hit.article.text
+    lo, hi = sentence_bounds(text, span.start, span.end)
+    sentence = text[lo:hi]
+    negation = 1.0 if negates(question) and not negates(sentence) else 0.0
+    said = set(_WORD.findall(sentence.lower()))
+    asked = set(_WORD.findall(question.lower()))
+    opposite = any(w in ANTONYMS and w not in said and ANTONYMS[w] in said for w in asked)
+    numbers = numbers_in(question) - numbers_in(sentence)
+    return negation, 1.0 if opposite else 0.0, float(len(numbers))
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
@@ -248,6 +274,7 @@ def candidate_features(
     missing: tuple[int, int],
     kind: AnswerType,
     question_words: set[str],
+    question: str,
 ) -> list[float]:
     """The :data:`FEATURES` of one candidate answer.
 
@@ -259,6 +286,7 @@ def candidate_features(
         missing: ``(names, numbers)`` of the question missing from the best span's article.
         kind: The question's answer type.
         question_words: Content words of the question.
+        question: The question itself (for :func:`sentence_clash`).
     """
     best = spans[0]
     hit = best.hit
@@ -295,4 +323,5 @@ def candidate_features(
         len(question_words & near) / len(question_words) if question_words else 0.0,
         len(answer_words & question_words) / len(answer_words) if answer_words else 0.0,
         math.log1p(len(best.text.split())),
+        *sentence_clash(question, best),
     ]

@@ -100,13 +100,27 @@ def closed_negatives(eval_set: EvalSet) -> dict[str, EvalDoc]:
     return {examples[i].qid: by_text[text] for i, text in found.items()}
 
 
-def twin_questions(eval_set: EvalSet, seed: int) -> dict[str, str]:
-    """For each question where a perturbation applies, its unanswerable twin question."""
+TWIN_KINDS = ("antonym", "swap", "negation")
+
+
+def twin_questions(
+    eval_set: EvalSet, seed: int, kinds: Sequence[str] = TWIN_KINDS
+) -> dict[str, str]:
+    """For each question where a perturbation of one of ``kinds`` applies, its twin question.
+
+    The twins are drawn for all kinds and then filtered, so a kind's twins are the same
+    whichever other kinds are kept.
+    """
     from qa.reader.perturb import perturb_all
 
     others = sorted(d.text for d in eval_set.docs)
     twins = perturb_all(_examples(eval_set), random.Random(seed), others)
-    return {t.qid.split("#")[0]: t.question for t in twins}
+    out = {}
+    for t in twins:
+        qid, kind = t.qid.split("#neg-")
+        if kind in kinds:
+            out[qid] = t.question
+    return out
 
 
 def collect(
@@ -169,12 +183,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--twins", action="store_true", help="add the perturbed-question reads (closed-twin)"
     )
+    ap.add_argument(
+        "--twin-kinds",
+        default=",".join(TWIN_KINDS),
+        help="comma-separated kinds of twins to read (of antonym, swap, negation)",
+    )
     args = ap.parse_args(argv)
 
     from qa.assistant import Assistant
     from qa.extract.neural import NeuralReader
     from qa.reader.artifact import CALIBRATOR_FILE, find_artifact, read_manifest
 
+    kinds = [k for k in args.twin_kinds.split(",") if k]
+    unknown = sorted(set(kinds) - set(TWIN_KINDS))
+    if unknown:
+        ap.error(
+            f"--twin-kinds: unknown kind(s) {', '.join(unknown)} (known: {', '.join(TWIN_KINDS)})"
+        )
     artifact = Path(args.artifact) if args.artifact else find_artifact()
     if artifact is None:
         ap.error("no reader artifact to calibrate")
@@ -198,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     distractors, _ = load_distractors(args.distractors)
     assistants = build_indexes(args.work, distractors, halves, factory)
     t0 = time.perf_counter()
-    twins = twin_questions(eval_set, seed) if args.twins else {}
+    twins = twin_questions(eval_set, seed, kinds) if args.twins else {}
     rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings, twins=twins)
     read_s = time.perf_counter() - t0
     (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -61,6 +61,11 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
     "without retrieval": ("retrieval_score", "retrieval_rank", "dense_score"),
     "without question words": ("question_words_near", "answer_in_question"),
     "without missing terms": ("missing_names", "missing_numbers"),
+    "without sentence clash": (
+        "negation_unmatched",
+        "antonym_in_sentence",
+        "numbers_not_in_sentence",
+    ),
 }
 
 

@@ -117,3 +117,41 @@ def test_neural_evidence_reaches_the_features() -> None:
     (candidate,) = candidates("What did rates rise to?", [span])
     f = dict(zip(FEATURES, candidate.features, strict=True))
     assert f["margin"] == 6.5 and f["span_logit"] == 9.0 and f["null_logit"] == 2.5
+
+
+def _clash(question: str, text: str, answer: str) -> dict[str, float]:
+    hit = make_hit(text)
+    (candidate, *_) = candidates(question, [span_of(hit, answer, 0.9)])
+    return dict(zip(FEATURES, candidate.features, strict=True))
+
+
+def test_a_negation_the_answers_sentence_lacks_is_seen() -> None:
+    text = "Antigen specificity allows responses tailored to pathogens. Nobody disputes it."
+    f = _clash("What allows responses that are not tailored to pathogens?", text, "Antigen")
+    assert f["negation_unmatched"] == 1.0
+    # the same question over a sentence that negates too, and an unnegated question
+    g = _clash("What does not allow tailored responses?", "Fever does not allow it.", "Fever")
+    h = _clash("What allows tailored responses?", text, "Antigen")
+    assert g["negation_unmatched"] == 0.0 and h["negation_unmatched"] == 0.0
+    # a later sentence's negation ("Nobody" is not "no") does not count for this one
+    text2 = "Lenin said imperialism was the highest form. It was not new."
+    assert _clash("Who did not say it?", text2, "Lenin")["negation_unmatched"] == 1.0
+
+
+def test_an_opposite_in_the_answers_sentence_is_seen() -> None:
+    text = "Lenin suggested imperialism was the highest form of capitalism."
+    f = _clash('Who suggested imperialism was the "lowest" form?', text, "Lenin")
+    g = _clash("Who suggested imperialism was the highest form?", text, "Lenin")
+    # the question's word is there too: no clash ("high ... low" both present)
+    both = "Prices were high in the north and low in the south; Ana Lee said so."
+    h = _clash("Who said prices were low?", both, "Ana Lee")
+    assert f["antonym_in_sentence"] == 1.0
+    assert g["antonym_in_sentence"] == 0.0 and h["antonym_in_sentence"] == 0.0
+
+
+def test_numbers_missing_from_the_answers_sentence_are_counted() -> None:
+    text = "In 2005 the plant closed. In 1995 the factory was bought by Daewoo for 1,200 won."
+    f = _clash("Who bought the factory in 2005 for 1200 won?", text, "Daewoo")
+    g = _clash("Who bought the factory in 1995?", text, "Daewoo")
+    assert f["numbers_not_in_sentence"] == 1.0  # 2005 is in the article, not the sentence
+    assert g["numbers_not_in_sentence"] == 0.0

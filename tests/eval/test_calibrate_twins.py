@@ -44,3 +44,12 @@ def test_twins_are_seeded():
 
 def test_twin_reads_are_a_reported_setting():
     assert "closed-twin" in SETTINGS
+
+
+def test_twin_kinds_filter_the_same_draws():
+    every = twin_questions(_set(), seed=13)
+    swaps = twin_questions(_set(), seed=13, kinds=("swap",))
+    others = twin_questions(_set(), seed=13, kinds=("antonym", "negation"))
+    assert swaps and others and swaps.keys().isdisjoint(others.keys())
+    assert {**swaps, **others} == every  # filtering changes no twin
+    assert twin_questions(_set(), seed=13, kinds=()) == {}
