@@ -4,7 +4,9 @@ A candidate is one normalised answer text with every span that supports it. Its
 features (:data:`FEATURES`) describe how sure the reader was (span and no-answer
 logits, the margin over the runner-up), how retrieval ranked its passage, how many
 passages and articles agree, whether its type fits the question (a "where" question
-answered with a weekday does not), and whether the question's words surround it.
+answered with a weekday does not), whether the question's words surround it, and whether
+the sentence it comes from contradicts the question (:func:`sentence_clash`: a negation,
+an opposite, a number the sentence lacks).
 Selective QA under domain shift (Kamath, Jia and Liang, ACL 2020) is the reference
 for calibrating on such features.
 """

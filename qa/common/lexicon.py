@@ -66,7 +66,8 @@ _NEGATION = re.compile(
     r"\b(?:not|never|no|none|nor|neither|without|cannot)\b|n't\b|\bnon-", re.IGNORECASE
 )
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+|\n\s*\n")
-_NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
+# A number written in digits ("1959", "1,200", "3.5").
+NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
 
 
 def negates(text: str) -> bool:
@@ -76,7 +77,7 @@ def negates(text: str) -> bool:
 
 def numbers_in(text: str) -> set[str]:
     """The numbers written in digits in ``text``, without thousands separators."""
-    return {m.group().replace(",", "") for m in _NUMBER.finditer(text)}
+    return {m.group().replace(",", "") for m in NUMBER.finditer(text)}
 
 
 def sentence_bounds(text: str, start: int, end: int, reach: int = 600) -> tuple[int, int]:

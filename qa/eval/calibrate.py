@@ -1,9 +1,10 @@
 """Fit the answer calibrator on held-out *training* questions mixed into news distractors.
 
-Run (after training a reader; writes ``calibrator.json`` into its artifact)::
+Run (after training a reader; writes ``calibrator.json`` into its artifact; the shipped
+calibrator of v7 was made so)::
 
     python -m qa.eval.calibrate --distractors ../shared/data/bbc_news/bbc_news_2004-2005.jsonl \
-        --work runs/calibrate/v7 --write
+        --work runs/calibrate/v7kinds --twins --twin-kinds antonym,negation --write
 
 The questions are the reader's held-out slice of its training data (the split its
 manifest records), never an evaluation set. Their passages are split in two halves,
@@ -17,8 +18,9 @@ each indexed among the distractor articles, and every question is read four ways
   that do not contain a gold answer (unanswerable);
 - ``closed-twin`` (with ``--twins``): its unanswerable twin (an antonym, a swapped
   name or number, a negation: :mod:`qa.reader.perturb`) over its own passage, SQuAD
-  2.0's hard kind (for the questions where a perturbation applies). The shipped v7
-  calibrator was fitted without these reads (docs/reader.md, "Unanswerable twins").
+  2.0's hard kind (for the questions where a perturbation applies); ``--twin-kinds``
+  keeps some kinds. The shipped calibrator reads the antonym and negation twins, which its
+  sentence features can explain (docs/reader.md, "The answer calibrator").
 
 Each read gives up to five candidate answers with their features; a candidate is right
 when it matches a gold answer exactly (SQuAD EM). A logistic model is fitted on them;

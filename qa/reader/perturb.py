@@ -28,11 +28,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from qa.common.lexicon import ANTONYMS
+from qa.common.lexicon import ANTONYMS, NUMBER
 from qa.reader.data import Example
 
 _WORD = re.compile(r"[A-Za-z]+")
-_NUMBER = re.compile(r"\b\d[\d,]*(?:\.\d+)?\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z]+)*\b")
 _CALENDAR = re.compile(
     r"(?:Jan|Febr)uary|March|April|May|June|July|August|(?:Septem|Octo|Novem|Decem)ber|"
@@ -133,7 +132,7 @@ def swap(
         rng: Random source.
         other: Another passage, a source of names when this one has none to offer.
     """
-    numbers = [m for m in _NUMBER.finditer(question)]
+    numbers = [m for m in NUMBER.finditer(question)]
     in_question = _names(question)
     names = [n for n in in_question if n in context]
     if numbers and (not names or rng.random() < 0.5):
