@@ -10,7 +10,7 @@ from qa.answer.compose import candidates, compose
 from qa.answer.features import FEATURES, clean_span, trim_offsets, type_fit
 from qa.common.question import answer_type
 from qa.settings import AnsweringSettings
-from qa.types import Span
+from qa.types import Chunk, Hit, Span
 
 
 def test_a_span_across_a_paragraph_break_is_dropped_a_line_break_is_not() -> None:
@@ -155,3 +155,19 @@ def test_numbers_missing_from_the_answers_sentence_are_counted() -> None:
     g = _clash("Who bought the factory in 1995?", text, "Daewoo")
     assert f["numbers_not_in_sentence"] == 1.0  # 2005 is in the article, not the sentence
     assert g["numbers_not_in_sentence"] == 0.0
+
+
+def test_sentence_features_read_the_answers_own_sentence_in_the_article() -> None:
+    # the chunk starts mid-article: the span's offsets are the article's, not the chunk's
+    first = "Prices were not high in 1917. "
+    text = first + "Lenin said imperialism was the highest form."
+    article = make_hit(text).article
+    chunk = Chunk(1, article.article_id, 0, len(first), len(text), text[len(first) :])
+    hit = Hit(chunk=chunk, article=article, score=1.0, rank=0)
+    (candidate,) = candidates(
+        "Who did not call it the lowest form in 1917?", [span_of(hit, "Lenin", 0.9)]
+    )
+    f = dict(zip(FEATURES, candidate.features, strict=True))
+    assert f["negation_unmatched"] == 1.0  # "not" is in the sentence before, not in this one
+    assert f["antonym_in_sentence"] == 1.0
+    assert f["numbers_not_in_sentence"] == 1.0
