@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import random
 
+from qa.common.selective import auc
 from qa.reader.data import load_squad, split_heldout
-from qa.reader.evaluate import evaluate_mixed
+from qa.reader.evaluate import read_best, right_margins
 from qa.reader.negatives import NegativeConfig, expand_training
 from qa.reader.runtime import load_runtime
 
@@ -38,12 +39,19 @@ def main() -> None:
     config = NegativeConfig(same_article=0.5, retrieved=0.5, perturbed=0.5)
     mix = expand_training(heldout, all_answers=False, negatives=config, seed=args.seed)
     negatives = [e for e in mix if not e.answers]
+    positives = [e for e in heldout if e.answers]
     for artifact in args.artifacts:
         runtime = load_runtime(artifact)
-        row = {"all": evaluate_mixed(runtime, heldout, negatives)["noans_auc"]}
+        # each pair is read once; the AUCs below compare the same margins
+        preds, margins = read_best(runtime, [*positives, *negatives])
+        right = right_margins(positives, preds, margins)
+        against = margins[len(positives) :]
+        row = {"all": auc(right, against)}
         for kind in KINDS:
-            subset = [e for e in negatives if e.qid.endswith(f"#neg-{kind}")]
-            row[f"{kind} ({len(subset)})"] = evaluate_mixed(runtime, heldout, subset)["noans_auc"]
+            subset = [
+                m for m, e in zip(against, negatives, strict=True) if e.qid.endswith(f"#neg-{kind}")
+            ]
+            row[f"{kind} ({len(subset)})"] = auc(right, subset)
         print(artifact, {k: round(v, 3) for k, v in row.items()}, flush=True)
 
 

@@ -70,6 +70,19 @@ def evaluate_mixed(
     """
     pos = [e for e in positives if e.answers]
     pairs = [*pos, *negatives]
+    preds, margins = read_best(runtime, pairs)
+    golds = [[t for t, _ in e.answers] for e in pairs]
+    threshold, mixed = best_f1_threshold(preds, golds, margins)
+    return {
+        "mixed_f1": mixed,
+        "mixed_threshold": threshold,
+        "noans_auc": auc(right_margins(pos, preds, margins), margins[len(pos) :]),
+        "n_negatives": len(negatives),
+    }
+
+
+def read_best(runtime: ReaderRuntime, pairs: Sequence[Example]) -> tuple[list[str], list[float]]:
+    """Each pair's best span (``""`` when none) and its margin over no-answer (-1e9 when none)."""
     spans = []
     for i in range(0, len(pairs), 256):
         part = pairs[i : i + 256]
@@ -79,15 +92,18 @@ def evaluate_mixed(
     for e, sp in zip(pairs, spans, strict=True):
         preds.append(e.context[sp[0].start : sp[0].end] if sp else "")
         margins.append(sp[0].margin if sp else -1e9)
-    golds = [[t for t, _ in e.answers] for e in pairs]
-    threshold, mixed = best_f1_threshold(preds, golds, margins)
-    right = [m for m, p, g in zip(margins, preds, golds, strict=True) if g and max_f1(p, g) >= 0.5]
-    return {
-        "mixed_f1": mixed,
-        "mixed_threshold": threshold,
-        "noans_auc": auc(right, margins[len(pos) :]),
-        "n_negatives": len(negatives),
-    }
+    return preds, margins
+
+
+def right_margins(
+    positives: Sequence[Example], preds: Sequence[str], margins: Sequence[float]
+) -> list[float]:
+    """The margins of the answerable pairs read right (F1 >= 0.5), the first ``len(positives)``."""
+    return [
+        m
+        for e, p, m in zip(positives, preds, margins, strict=False)
+        if max_f1(p, [t for t, _ in e.answers]) >= 0.5
+    ]
 
 
 def calibrate(
