@@ -111,6 +111,14 @@ import click
     "(antonym, swapped name or number, negation).",
 )
 @click.option(
+    "--twin-foreign-names/--no-twin-foreign-names",
+    default=True,
+    show_default=True,
+    help="Whether a swapped-name twin may take a name from another paragraph when its own "
+    "has no other (without: it gets another kind of twin, so no twin names what its "
+    "paragraph never mentions).",
+)
+@click.option(
     "--select-metric",
     type=click.Choice(["f1", "mixed_f1"]),
     default="f1",

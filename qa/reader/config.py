@@ -38,6 +38,7 @@ class TrainConfig:
     neg_same_article: float = 0.0  # share of questions that get a same-article negative
     neg_retrieved: float = 0.0  # share of questions that get a BM25-retrieved negative
     neg_perturbed: float = 0.0  # share of questions that get an unanswerable twin
+    twin_foreign_names: bool = True  # a swapped-name twin may take another passage's name
     select_metric: str = "f1"  # held-out metric that picks best/: "f1" or "mixed_f1"
 
 
@@ -53,4 +54,5 @@ RESUME_KEYS = (
     "neg_same_article",
     "neg_retrieved",
     "neg_perturbed",
+    "twin_foreign_names",
 )

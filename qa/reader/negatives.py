@@ -37,12 +37,15 @@ class NegativeConfig:
         perturbed: Probability that a question also gets an unanswerable twin over its
             own passage (:mod:`qa.reader.perturb`).
         candidates: BM25 candidates looked at per question for a retrieved negative.
+        foreign_names: Whether a swapped-name twin may take a name from another passage
+            (:func:`qa.reader.perturb.perturb_all`).
     """
 
     same_article: float = 0.0
     retrieved: float = 0.0
     perturbed: float = 0.0
     candidates: int = 8
+    foreign_names: bool = True
 
 
 def distinct_answers(example: Example) -> list[Example]:
@@ -146,5 +149,5 @@ def expand_training(
         from qa.reader.perturb import perturb_all
 
         chosen = [e for e in answerable if rng.random() < negatives.perturbed]
-        out.extend(perturb_all(chosen, rng, contexts))
+        out.extend(perturb_all(chosen, rng, contexts, negatives.foreign_names))
     return out

@@ -121,7 +121,12 @@ def _names(text: str) -> list[str]:
 
 
 def swap(
-    question: str, context: str, answers: Sequence[str], rng: random.Random, other: str
+    question: str,
+    context: str,
+    answers: Sequence[str],
+    rng: random.Random,
+    other: str,
+    foreign: bool = True,
 ) -> str | None:
     """``question`` with a number or name swapped for one that makes it unanswerable.
 
@@ -131,6 +136,9 @@ def swap(
         answers: Its gold answer texts (no replacement name comes from inside one).
         rng: Random source.
         other: Another passage, a source of names when this one has none to offer.
+        foreign: Whether a name may come from ``other``. Such a twin names something its
+            passage never mentions, which a reader can learn as a shortcut ("a name the
+            passage lacks means no answer") that also refuses rephrased questions.
     """
     numbers = [m for m in NUMBER.finditer(question)]
     in_question = _names(question)
@@ -157,7 +165,7 @@ def swap(
         return name not in taken and name.lower() not in answer_low and old not in name
 
     pool = [n for n in dict.fromkeys(_names(context)) if usable(n)]
-    if not pool:
+    if not pool and foreign:
         pool = [n for n in dict.fromkeys(_names(other)) if usable(n) and n not in context]
     if not pool:
         return None
@@ -180,14 +188,18 @@ def negation(doc: Any) -> str | None:
 
 
 def perturb_all(
-    examples: Sequence[Example], rng: random.Random, others: Sequence[str]
+    examples: Sequence[Example],
+    rng: random.Random,
+    others: Sequence[str],
+    foreign_names: bool = True,
 ) -> list[Example]:
     """One unanswerable twin per example where a perturbation applies.
 
     Each example draws a kind (antonym 0.35, swap 0.45, negation 0.2); when an antonym
     or a swap does not apply it tries the other of the two (negation applies to most
     questions, so it is only used when drawn). ``others`` are passages to draw
-    replacement names from when an example's own passage has none.
+    replacement names from when an example's own passage has none (unless
+    ``foreign_names`` is false: then such an example falls back to another kind).
     """
     kinds: list[list[str]] = []
     for _ in examples:
@@ -210,7 +222,7 @@ def perturb_all(
             if kind == "antonym":
                 new = antonym(ex.question, ex.context, rng)
             elif kind == "swap":
-                new = swap(ex.question, ex.context, answers, rng, other)
+                new = swap(ex.question, ex.context, answers, rng, other, foreign_names)
             else:
                 new = negation(docs[i])
             if new is not None and new != ex.question:

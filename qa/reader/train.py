@@ -82,6 +82,7 @@ class Trainer:
             same_article=cfg.neg_same_article,
             retrieved=cfg.neg_retrieved,
             perturbed=cfg.neg_perturbed,
+            foreign_names=cfg.twin_foreign_names,
         )
         if cfg.neg_same_article > 0 or cfg.neg_retrieved > 0 or cfg.neg_perturbed > 0:
             # the held-out slice gets negatives from its own paragraphs only
@@ -92,6 +93,7 @@ class Trainer:
                     same_article=0.5,
                     retrieved=0.5,
                     perturbed=0.5 if cfg.neg_perturbed > 0 else 0.0,
+                    foreign_names=cfg.twin_foreign_names,
                 ),
                 seed=cfg.seed,
             )

@@ -53,6 +53,31 @@ def test_swap_falls_back_to_another_passage_for_names():
     assert swap("When did it open?", ctx, ["on time"], random.Random(0), "") is None
 
 
+def test_swap_without_foreign_names_takes_none_from_another_passage():
+    ctx = "Kariba Dam opened on time."
+    q = "When did Kariba Dam open?"
+    assert swap(q, ctx, ["on time"], random.Random(0), "Lake Volta grew.", foreign=False) is None
+    # a name of its own passage is still taken
+    new = swap("Who opened the Harare?", CTX, ["Queen Elizabeth"], random.Random(0), "Lake Volta")
+    assert new == swap(
+        "Who opened the Harare?", CTX, ["Queen Elizabeth"], random.Random(0), "", foreign=False
+    )
+
+
+def test_perturb_all_without_foreign_names_never_names_what_the_passage_lacks():
+    ctx = "Kariba Dam opened on time in the largest town."
+    q = "When did Kariba Dam open in the largest town?"
+    exs = [Example(f"q{i}", q, ctx, (("on time", 17),), "t") for i in range(20)]
+    others = ["Lake Volta grew near Accra."]
+    foreign = perturb_all(exs, random.Random(0), others)
+    assert any("Lake Volta" in t.question or "Accra" in t.question for t in foreign)
+    own = perturb_all(exs, random.Random(0), others, foreign_names=False)
+    assert own, "no twin made"
+    for twin in own:
+        assert "Lake Volta" not in twin.question and "Accra" not in twin.question
+        assert twin.answers == () and twin.context == ctx
+
+
 def test_perturb_all_twins_have_no_answer_and_their_own_passage():
     exs = [
         _ex("a", "What is the largest dam in the region?", "the Kariba Dam"),
