@@ -42,6 +42,10 @@ def test_fit_is_calibrated_out_of_fold_and_beats_the_raw_score() -> None:
     # dropping the type fit, which carries signal here, makes ranking worse
     assert report["ablations_out_of_fold"]["without type fit"]["aurc"] >= cal["aurc"] - 1e-9
     assert calibrator.reader_sha256 == "sha" and calibrator.features == FEATURES
+    # the boosted alternative sees the same signal (it ranks far better than the raw score)
+    boosted = report["gradient_boosting_out_of_fold"]
+    assert set(boosted) == {"ece", "aurc", "risk_at_50_coverage", "accuracy"}
+    assert boosted["aurc"] < raw["aurc"]
     weights = report["weights"]
     assert weights["margin"] > 0 and weights["type_fit"] > 0
     assert set(report["by_setting"]) == {"open", "closed-other"}
