@@ -30,6 +30,12 @@ def _served(
     return best
 
 
+def _in_setting(
+    served: dict[tuple[str, str], tuple[float, bool]], setting: str
+) -> dict[tuple[str, str], tuple[float, bool]]:
+    return {k: v for k, v in served.items() if k[1] == setting}
+
+
 def quality(served: dict[tuple[str, str], tuple[float, bool]], risk: float) -> dict[str, Any]:
     """ECE, AURC, accuracy, risk at 50% coverage and the threshold for ``risk``."""
     conf = [c for c, _ in served.values()]
@@ -140,7 +146,8 @@ def fit_calibrator(
 
     with threadpool_limits(1):  # OpenMP threads beside a busy core slow it tenfold
         boosted_oof = _out_of_fold(z, y, groups, folds, _boosted)
-    boosted = quality(_served(rows, boosted_oof.tolist()), risk)
+    boosted_served = _served(rows, boosted_oof.tolist())
+    boosted = quality(boosted_served, risk)
     model = _logistic(c)
     model.fit(z, y)
     calibrator = Calibrator(
@@ -166,14 +173,20 @@ def fit_calibrator(
         "uncalibrated_raw_score": quality(raw, risk),
         "by_setting": {
             name: {
-                "calibrated": quality({k: v for k, v in calibrated.items() if k[1] == name}, risk),
-                "raw": quality({k: v for k, v in raw.items() if k[1] == name}, risk),
+                "calibrated": quality(_in_setting(calibrated, name), risk),
+                "raw": quality(_in_setting(raw, name), risk),
             }
             for name in sorted(by_setting)
         },
         "ablations_out_of_fold": ablations,
         # the same features in gradient-boosted trees (depth 3, 200 rounds), for comparison
-        "gradient_boosting_out_of_fold": {k: boosted[k] for k in _SUMMARY},
+        "gradient_boosting_out_of_fold": {
+            **{k: boosted[k] for k in _SUMMARY},
+            "aurc_by_setting": {
+                name: quality(_in_setting(boosted_served, name), risk)["aurc"]
+                for name in sorted(by_setting)
+            },
+        },
         "weights": dict(zip(FEATURES, (round(w, 4) for w in calibrator.coef), strict=True)),
     }
     return calibrator, report

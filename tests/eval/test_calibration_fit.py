@@ -44,7 +44,8 @@ def test_fit_is_calibrated_out_of_fold_and_beats_the_raw_score() -> None:
     assert calibrator.reader_sha256 == "sha" and calibrator.features == FEATURES
     # the boosted alternative sees the same signal (it ranks far better than the raw score)
     boosted = report["gradient_boosting_out_of_fold"]
-    assert set(boosted) == {"ece", "aurc", "risk_at_50_coverage", "accuracy"}
+    assert set(boosted) == {"ece", "aurc", "risk_at_50_coverage", "accuracy", "aurc_by_setting"}
+    assert set(boosted["aurc_by_setting"]) == {"open", "closed-other"}
     assert boosted["aurc"] < raw["aurc"]
     weights = report["weights"]
     assert weights["margin"] > 0 and weights["type_fit"] > 0
