@@ -33,6 +33,7 @@ def _served(
 def _in_setting(
     served: dict[tuple[str, str], tuple[float, bool]], setting: str
 ) -> dict[tuple[str, str], tuple[float, bool]]:
+    """The reads of ``served`` made in one setting ("open", "closed", ...)."""
     return {k: v for k, v in served.items() if k[1] == setting}
 
 

@@ -11,7 +11,8 @@ training question, so that its own passage no longer answers it:
   ("largest" -> "smallest", "before" -> "after");
 - *swap*: a year or number of the question is replaced by one the passage never
   mentions, or a name (a run of capitalised words) by another name from the same
-  passage or, failing that, from another passage (never one inside a gold answer);
+  passage or, failing that and when allowed (``foreign_names``), from another passage
+  (never one inside a gold answer);
 - *negation*: "not" put before the question's main verb when it has an auxiliary
   ("What did the company sell in 2004?" -> "What did the company not sell in 2004?");
   spaCy finds the verb (its small model misparses many questions; those get none).
