@@ -27,6 +27,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
@@ -112,7 +113,7 @@ def main() -> int:
     rest = [a - r for a, r in zip(latencies, reads, strict=True)]
     ref = statistics.median([ref_before, ref_after])
     info = assistant.info()
-    result = {
+    result: dict[str, Any] = {
         "index": {"articles": info.articles, "chunks": info.chunks},
         "questions": len(questions),
         "torch_threads": torch.get_num_threads(),

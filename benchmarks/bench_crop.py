@@ -20,6 +20,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parents[1]
@@ -71,7 +72,7 @@ def main() -> int:
 
     runtime = NeuralReader(None).runtime
     examples = sample_examples(load_squad(args.data), args.questions, args.seed)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for budget in [None, *(int(b) for b in args.budgets.split(",") if b)]:
         started = time.perf_counter()
         em = f1 = 0.0

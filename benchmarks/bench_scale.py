@@ -97,6 +97,7 @@ def vector_model(like: Path, held_out: int) -> tuple[np.ndarray, np.ndarray, np.
     kmeans = faiss.Kmeans(DIM, 64, niter=20, seed=0, spherical=True)
     kmeans.train(np.ascontiguousarray(fit))
     _, assign = kmeans.index.search(fit, 1)
+    assert kmeans.centroids is not None  # set by train()
     residual = fit - kmeans.centroids[assign[:, 0]]
     cov = np.cov(residual, rowvar=False) + 1e-6 * np.eye(DIM)
     return kmeans.centroids, np.linalg.cholesky(cov).astype(np.float32), questions
@@ -194,7 +195,8 @@ def build(root: Path, chunks_wanted: int, like: Path, queries: int) -> dict:
         chunking_signature(settings.chunking),
         layout=settings.index,
     )
-    articles, chunks = [], []
+    articles: list[Any] = []
+    chunks: list[Any] = []
     while len(chunks) < chunks_wanted:
         i = len(articles)
         article, cut = synthetic_article(rng, f"s{i}", f"Story {i}", "2024-01-01", settings)
