@@ -51,15 +51,26 @@ def _settings(extractor: str | None, min_confidence: float | None) -> Settings:
     return Settings().replace(**changes)
 
 
+def _opening(passage: str, limit: int = 160) -> str:
+    """The passage on one line, cut after ``limit`` characters at a word."""
+    text = " ".join(passage.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
 def render_answer(answer: Answer) -> str:
     """Plain-text rendering for the terminal."""
     if answer.text is None:
         lines = [f"Not found in the articles (best score {answer.score:.2f})."]
         for cite in answer.related:
+            # two passages of one article share its title: their places and openings differ
             lines.append(
                 f"  related: {cite.title} "
-                f"({cite.date or 'undated'}, {cite.source or 'unknown source'})"
+                f"({cite.date or 'undated'}, {cite.source or 'unknown source'}) "
+                f"[{cite.passage_start}:{cite.passage_end}]"
             )
+            lines.append("    " + _opening(cite.passage))
         return "\n".join(lines)
     verdict = "likely right" if answer.likely else "unsure"
     when = f" ({label_beside(answer.when, answer.text or '')})" if answer.when else ""

@@ -113,3 +113,37 @@ def test_ask_as_of_and_min_confidence(tmp_path: Path) -> None:
     assert when.output.startswith("Friday (7 November 2025)")
     bad = runner.invoke(main, ["ask", q, "--index", str(index), "--as-of", "soon"])
     assert bad.exit_code == 1 and "as_of must be a date" in bad.output
+
+
+def test_related_passages_show_their_place_and_opening() -> None:
+    """A refusal lists the closest passages; two of one article must not look alike."""
+    from qa.cli import render_answer
+    from qa.types import Answer, Citation
+
+    text = "First part of the story. " * 10 + "Second part, later on. " * 10
+
+    def passage(start: int, end: int) -> Citation:
+        return Citation(
+            article_id="a",
+            title="One story",
+            date="2025-11-07",
+            source="Yonhap",
+            url=None,
+            start=start,
+            end=end,
+            quote=text[start:end],
+            passage=text[start:end],
+            passage_start=start,
+            passage_end=end,
+            score=0.1,
+        )
+
+    first, second = passage(0, 250), passage(250, len(text))
+    out = render_answer(Answer("Who won?", None, 0.01, related=(first, second)))
+    lines = out.splitlines()
+    assert lines[0] == "Not found in the articles (best score 0.01)."
+    assert lines[1] == "  related: One story (2025-11-07, Yonhap) [0:250]"
+    assert lines[2].startswith("    First part of the story.") and lines[2].endswith(" …")
+    assert len(lines[2]) <= 4 + 162
+    assert lines[3] == f"  related: One story (2025-11-07, Yonhap) [250:{len(text)}]"
+    assert lines[4].startswith("    Second part, later on.")
