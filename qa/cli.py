@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 
+from qa.chat.render import shorten
 from qa.common.when import label_beside
 from qa.extract.registry import CHOICES
 from qa.settings import Settings
@@ -51,14 +52,6 @@ def _settings(extractor: str | None, min_confidence: float | None) -> Settings:
     return Settings().replace(**changes)
 
 
-def _opening(passage: str, limit: int = 160) -> str:
-    """The passage on one line, cut after ``limit`` characters at a word."""
-    text = " ".join(passage.split())
-    if len(text) <= limit:
-        return text
-    return text[:limit].rsplit(" ", 1)[0] + " …"
-
-
 def render_answer(answer: Answer) -> str:
     """Plain-text rendering for the terminal."""
     if answer.text is None:
@@ -70,7 +63,7 @@ def render_answer(answer: Answer) -> str:
                 f"({cite.date or 'undated'}, {cite.source or 'unknown source'}) "
                 f"[{cite.passage_start}:{cite.passage_end}]"
             )
-            lines.append("    " + _opening(cite.passage))
+            lines.append("    " + shorten(cite.passage, 160))
         return "\n".join(lines)
     verdict = "likely right" if answer.likely else "unsure"
     when = f" ({label_beside(answer.when, answer.text or '')})" if answer.when else ""

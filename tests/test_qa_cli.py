@@ -143,7 +143,7 @@ def test_related_passages_show_their_place_and_opening() -> None:
     lines = out.splitlines()
     assert lines[0] == "Not found in the articles (best score 0.01)."
     assert lines[1] == "  related: One story (2025-11-07, Yonhap) [0:250]"
-    assert lines[2].startswith("    First part of the story.") and lines[2].endswith(" …")
-    assert len(lines[2]) <= 4 + 162
+    assert lines[2].startswith("    First part of the story.") and lines[2].endswith("…")
+    assert len(lines[2]) <= 4 + 160
     assert lines[3] == f"  related: One story (2025-11-07, Yonhap) [250:{len(text)}]"
     assert lines[4].startswith("    Second part, later on.")
