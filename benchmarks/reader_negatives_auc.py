@@ -18,9 +18,11 @@ from qa.common.selective import auc
 from qa.reader.data import load_squad, split_heldout
 from qa.reader.evaluate import read_best, right_margins
 from qa.reader.negatives import NegativeConfig, expand_training
+from qa.reader.perturb import KINDS as TWIN_KINDS
 from qa.reader.runtime import load_runtime
 
-KINDS = ("article", "bm25", "antonym", "swap", "negation")
+# the other-paragraph and BM25 negatives (qa.reader.negatives), then the twins
+KINDS = ("article", "bm25", *TWIN_KINDS)
 
 
 def main() -> None:

@@ -46,6 +46,8 @@ from qa.eval.calibration_fit import fit_calibrator, reliability_plot
 from qa.eval.datasets import EvalDoc, EvalSet, load_distractors
 from qa.eval.records import closed_hits
 from qa.eval.tune import heldout_set
+from qa.reader.perturb import KINDS as TWIN_KINDS
+from qa.reader.perturb import perturb_all
 from qa.settings import Settings
 
 SETTINGS = ("open", "open-missing", "closed", "closed-other", "closed-twin")
@@ -102,9 +104,6 @@ def closed_negatives(eval_set: EvalSet) -> dict[str, EvalDoc]:
     return {examples[i].qid: by_text[text] for i, text in found.items()}
 
 
-TWIN_KINDS = ("antonym", "swap", "negation")
-
-
 def twin_questions(
     eval_set: EvalSet, seed: int, kinds: Sequence[str] = TWIN_KINDS
 ) -> dict[str, str]:
@@ -113,8 +112,6 @@ def twin_questions(
     The twins are drawn for all kinds and then filtered, so a kind's twins are the same
     whichever other kinds are kept.
     """
-    from qa.reader.perturb import perturb_all
-
     others = sorted(d.text for d in eval_set.docs)
     twins = perturb_all(_examples(eval_set), random.Random(seed), others)
     out = {}

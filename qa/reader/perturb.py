@@ -32,6 +32,9 @@ from typing import Any
 from qa.common.lexicon import ANTONYMS, NUMBER
 from qa.reader.data import Example
 
+# The kinds of twin, the suffix of a twin's id ("<qid>#neg-<kind>").
+KINDS = ("antonym", "swap", "negation")
+
 _WORD = re.compile(r"[A-Za-z]+")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][a-z]+)*\b")
 _CALENDAR = re.compile(
@@ -204,7 +207,7 @@ def perturb_all(
     """
     kinds: list[list[str]] = []
     for _ in examples:
-        first = rng.choices(["antonym", "swap", "negation"], weights=[0.35, 0.45, 0.2])[0]
+        first = rng.choices(KINDS, weights=[0.35, 0.45, 0.2])[0]
         rest = [k for k in ("antonym", "swap") if k != first]
         kinds.append([first, *rest])
     docs: dict[int, Any] = {}
