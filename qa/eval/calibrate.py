@@ -36,7 +36,8 @@ import random
 import shutil
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,13 @@ from qa.eval.records import closed_hits
 from qa.eval.tune import heldout_set
 from qa.reader.perturb import KINDS as TWIN_KINDS
 from qa.reader.perturb import perturb_all
-from qa.settings import Settings
+from qa.settings import AnsweringSettings, Settings
+from qa.types import Candidate, Span
 
 SETTINGS = ("open", "open-missing", "closed", "closed-other", "closed-twin")
+
+# spans of one read -> its candidate answers (qa.answer.compose.candidates)
+Propose = Callable[[str, Sequence[Span], AnsweringSettings], Sequence[Candidate]]
 
 
 def _records(docs: Sequence[EvalDoc]) -> list[dict[str, Any]]:
@@ -130,8 +135,13 @@ def collect(
     settings: Settings,
     progress: bool = True,
     twins: dict[str, str] | None = None,
+    propose: Propose = candidates,
 ) -> list[dict[str, Any]]:
-    """Candidate rows ``{qid, setting, rank, text, label, raw, features}`` for every read."""
+    """Candidate rows ``{qid, setting, rank, text, label, raw, features}`` for every read.
+
+    ``propose`` turns a read's spans into candidates (:func:`qa.answer.compose.candidates`;
+    ``benchmarks/calibrator_features.py`` passes one that adds features to try).
+    """
     twins = twins if twins is not None else {}
     extractor = assistants[0].extractor
     rows: list[dict[str, Any]] = []
@@ -152,7 +162,7 @@ def collect(
         for setting, (question, hits) in reads.items():
             answerable = setting in ("open", "closed")
             spans = extractor.extract(question, hits)
-            for rank, c in enumerate(candidates(question, spans, settings.answering)):
+            for rank, c in enumerate(propose(question, spans, settings.answering)):
                 rows.append(
                     {
                         "qid": q.qid,
@@ -167,6 +177,79 @@ def collect(
         if progress and (n + 1) % 50 == 0:
             print(f"read {n + 1}/{len(questions)} questions", flush=True)
     return rows
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a calibration read is made of: the reader and its held-out training questions.
+
+    Attributes:
+        artifact: The reader artifact folder.
+        manifest: Its manifest.
+        train_path: The training data its held-out slice comes from.
+        seed: The trainer's split seed.
+        fraction: The held-out fraction of the training data.
+        eval_set: The held-out questions and their passages.
+    """
+
+    artifact: Path
+    manifest: dict[str, Any]
+    train_path: str
+    seed: int
+    fraction: float
+    eval_set: EvalSet
+
+
+def prepare(artifact: Path, train: str | None = None, limit: int | None = None) -> Plan:
+    """The held-out questions of ``artifact``'s training split (``limit``: a seeded sample)."""
+    from qa.reader.artifact import read_manifest
+
+    manifest = read_manifest(artifact)
+    training = manifest.get("training", {}).get("settings", {})
+    train_path = train if train is not None else training.get("train_path")
+    if not train_path:
+        raise ValueError(f"{artifact}: its manifest names no training data; pass --train")
+    seed = int(training.get("seed", 13))
+    fraction = float(training.get("heldout_fraction", 0.02))
+    eval_set = heldout_set(train_path, fraction, seed, limit)
+    return Plan(artifact, manifest, str(train_path), seed, fraction, eval_set)
+
+
+def read_rows(
+    plan: Plan,
+    distractors_path: str,
+    work: Path,
+    twin_kinds: Sequence[str] | None,
+    propose: Propose = candidates,
+) -> tuple[list[dict[str, Any]], int, float]:
+    """Every read's candidate rows (:func:`collect`) with the indexes built in ``work``.
+
+    Returns:
+        The rows, how many distractor articles were mixed in, and the reading seconds.
+    """
+    from qa.assistant import Assistant
+    from qa.extract.neural import NeuralReader
+
+    docs = sorted(plan.eval_set.docs, key=lambda d: d.doc_id)
+    random.Random(plan.seed).shuffle(docs)
+    halves = [docs[0::2], docs[1::2]]
+    half_of = {d.doc_id: n for n, half in enumerate(halves) for d in half}
+    settings = Settings().replace(min_score=0.0, extractor="neural", use_calibrator=False)
+    reader = NeuralReader(plan.artifact, max_answer_chars=settings.reading.max_answer_chars)
+
+    def factory(path: Path) -> Any:
+        return Assistant.open(path, settings=settings, extractor=reader)
+
+    work.mkdir(parents=True, exist_ok=True)
+    distractors, _ = load_distractors(distractors_path)
+    assistants = build_indexes(work, distractors, halves, factory)
+    t0 = time.perf_counter()
+    twins = twin_questions(plan.eval_set, plan.seed, twin_kinds) if twin_kinds is not None else {}
+    negatives = closed_negatives(plan.eval_set)
+    rows = collect(
+        plan.eval_set, assistants, half_of, negatives, settings, twins=twins, propose=propose
+    )
+    return rows, len(distractors), time.perf_counter() - t0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -188,10 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated kinds of twins to read (of antonym, swap, negation)",
     )
     args = ap.parse_args(argv)
-
-    from qa.assistant import Assistant
-    from qa.extract.neural import NeuralReader
-    from qa.reader.artifact import CALIBRATOR_FILE, find_artifact, read_manifest
+    from qa.reader.artifact import CALIBRATOR_FILE, find_artifact
 
     kinds = [k for k in args.twin_kinds.split(",") if k]
     unknown = sorted(set(kinds) - set(TWIN_KINDS))
@@ -202,39 +282,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     artifact = Path(args.artifact) if args.artifact else find_artifact()
     if artifact is None:
         ap.error("no reader artifact to calibrate")
-    manifest = read_manifest(artifact)
-    training = manifest.get("training", {}).get("settings", {})
-    train_path = args.train or training.get("train_path")
-    seed = int(training.get("seed", 13))
-    fraction = float(training.get("heldout_fraction", 0.02))
-    eval_set = heldout_set(train_path, fraction, seed, args.limit)
-    docs = sorted(eval_set.docs, key=lambda d: d.doc_id)
-    random.Random(seed).shuffle(docs)
-    halves = [docs[0::2], docs[1::2]]
-    half_of = {d.doc_id: n for n, half in enumerate(halves) for d in half}
-    settings = Settings().replace(min_score=0.0, extractor="neural", use_calibrator=False)
-    reader = NeuralReader(artifact, max_answer_chars=settings.reading.max_answer_chars)
-
-    def factory(path: Path) -> Any:
-        return Assistant.open(path, settings=settings, extractor=reader)
-
-    args.work.mkdir(parents=True, exist_ok=True)
-    distractors, _ = load_distractors(args.distractors)
-    assistants = build_indexes(args.work, distractors, halves, factory)
-    t0 = time.perf_counter()
-    twins = twin_questions(eval_set, seed, kinds) if args.twins else {}
-    rows = collect(eval_set, assistants, half_of, closed_negatives(eval_set), settings, twins=twins)
-    read_s = time.perf_counter() - t0
+    plan = prepare(artifact, args.train, args.limit)
+    rows, n_distractors, read_s = read_rows(
+        plan, args.distractors, args.work, kinds if args.twins else None
+    )
     (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    weights_sha = str(manifest.get("weights", {}).get("sha256", ""))
+    weights_sha = str(plan.manifest.get("weights", {}).get("sha256", ""))
     calibrator, report = fit_calibrator(rows, reader_sha256=weights_sha, risk=args.risk)
     command = "python -m qa.eval.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])
     report.update(
         command=command,
         artifact=str(artifact),
-        train=train_path,
-        heldout={"seed": seed, "fraction": fraction, "questions": len(eval_set.questions)},
-        distractors={"path": args.distractors, "articles": len(distractors)},
+        train=plan.train_path,
+        heldout={
+            "seed": plan.seed,
+            "fraction": plan.fraction,
+            "questions": len(plan.eval_set.questions),
+        },
+        distractors={"path": args.distractors, "articles": n_distractors},
         read_seconds=round(read_s, 1),
     )
     calibrator = dataclasses.replace(calibrator, provenance=report)
