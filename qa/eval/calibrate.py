@@ -271,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated kinds of twins to read (of antonym, swap, negation)",
     )
     args = ap.parse_args(argv)
-    from qa.reader.artifact import CALIBRATOR_FILE, find_artifact
+    from qa.reader.artifact import CALIBRATOR_FILE, ArtifactError, find_artifact
 
     kinds = [k for k in args.twin_kinds.split(",") if k]
     unknown = sorted(set(kinds) - set(TWIN_KINDS))
@@ -282,7 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     artifact = Path(args.artifact) if args.artifact else find_artifact()
     if artifact is None:
         ap.error("no reader artifact to calibrate")
-    plan = prepare(artifact, args.train, args.limit)
+    try:
+        plan = prepare(artifact, args.train, args.limit)
+    except (ArtifactError, ValueError) as exc:
+        ap.error(str(exc))
     rows, n_distractors, read_s = read_rows(
         plan, args.distractors, args.work, kinds if args.twins else None
     )

@@ -100,3 +100,14 @@ def test_prepare_names_the_artifact_without_training_data(tmp_path: Path):
     (tmp_path / "manifest.json").write_text('{"format": "newsqa-reader", "training": {}}')
     with pytest.raises(ValueError, match="names no training data"):
         prepare(tmp_path)
+
+
+def test_the_command_names_a_missing_artifact(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    from qa.eval.calibrate import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            ["--distractors", "x.jsonl", "--work", str(tmp_path / "w"), "--artifact", str(tmp_path)]
+        )
+    assert exit_.value.code == 2
+    assert f"no reader artifact at {tmp_path}" in capsys.readouterr().err
