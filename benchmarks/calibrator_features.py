@@ -5,7 +5,9 @@ training questions, their four reads plus antonym and negation twins, among the 
 distractors; the indexes in ``--work`` are reused), with extra features for every candidate,
 then fits the logistic calibrator out of fold (5 folds grouped by question) on the shipped
 features alone, with each extra added, with all of them, and at other regularisation
-strengths. The first row must equal the shipped calibrator's report (same rows, same fit).
+strengths. With the default twins the first row must equal the shipped calibrator's report
+(same rows, same fit). ``--twin-kinds antonym,negation,swap`` adds the swapped-name twins the
+shipped fit leaves out (rows in ``<work>/rows_extra-antonym+negation+swap.jsonl``).
 
     HF_HUB_OFFLINE=1 .venv/bin/python benchmarks/calibrator_features.py \
         --distractors ../shared/data/bbc_news/bbc_news_2004-2005.jsonl --work runs/calibrate/base
@@ -27,6 +29,8 @@ from typing import Any
 
 from qa.answer.compose import candidates
 from qa.answer.features import FEATURES
+from qa.common.lexicon import sentence_bounds
+from qa.common.question import specific_terms
 from qa.eval.calibrate import prepare, read_rows
 from qa.reader.artifact import find_artifact
 from qa.settings import AnsweringSettings
@@ -41,6 +45,7 @@ EXTRA: tuple[str, ...] = (
     "before_q",  # share of the three words before the span that the question has
     "after_q",  # share of the three words after the span that the question has
     "log_words_x_margin",  # log_answer_words x margin (long answers the reader is sure of)
+    "names_not_in_sentence",  # the question's names that the answer's sentence lacks
 )
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -58,6 +63,7 @@ def _overlaps(a: Span, b: Span) -> bool:
 def extra_features(question: str, found: Sequence[Candidate]) -> list[tuple[float, ...]]:
     """The :data:`EXTRA` features of each candidate of one read."""
     asked = set(_WORD.findall(question.lower()))
+    names = [t for t in specific_terms(question) if not any(ch.isdigit() for ch in t)]
     total = sum(c.raw for c in found) or 1.0
     out: list[tuple[float, ...]] = []
     for i, c in enumerate(found):
@@ -72,6 +78,9 @@ def extra_features(question: str, found: Sequence[Candidate]) -> list[tuple[floa
         after = _WORD.findall(text[best.end : best.end + 60].lower())[:3]
         margin = c.features[FEATURES.index("margin")]
         words = c.features[FEATURES.index("log_answer_words")]
+        lo, hi = sentence_bounds(text, best.start, best.end)
+        sentence = text[lo:hi].lower()
+        unsaid = sum(1 for n in names if not re.search(rf"(?<!\w){re.escape(n)}(?!\w)", sentence))
         out.append(
             (
                 own - _logit(max(o.raw for o in far)) if far else 8.0,
@@ -81,6 +90,7 @@ def extra_features(question: str, found: Sequence[Candidate]) -> list[tuple[floa
                 sum(w in asked for w in before) / 3,
                 sum(w in asked for w in after) / 3,
                 words * margin,
+                float(unsaid),
             )
         )
     return out
@@ -152,6 +162,11 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("runs/calibrate/base"))
     ap.add_argument("--artifact", default=None, help="reader artifact (default: the shipped one)")
     ap.add_argument("--rows", type=Path, default=None, help="refit rows a previous run wrote")
+    ap.add_argument(
+        "--twin-kinds",
+        default="antonym,negation",
+        help="twins read (the shipped calibrator's: antonym,negation; of antonym, swap, negation)",
+    )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/calibrator_features.json"))
     args = ap.parse_args()
     if args.rows is not None:
@@ -161,10 +176,12 @@ def main() -> None:
         if artifact is None:
             ap.error("no reader artifact")
         plan = prepare(artifact)
-        rows, _, _ = read_rows(
-            plan, args.distractors, args.work, ("antonym", "negation"), propose=propose
+        kinds = [k for k in args.twin_kinds.split(",") if k]
+        rows, _, _ = read_rows(plan, args.distractors, args.work, kinds, propose=propose)
+        shipped = kinds == ["antonym", "negation"]
+        path = args.work / (
+            "rows_extra.jsonl" if shipped else f"rows_extra-{'+'.join(kinds)}.jsonl"
         )
-        path = args.work / "rows_extra.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     table = compare(rows)
     width = max(len(k) for k in table)
