@@ -109,7 +109,7 @@ def compare(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Out-of-fold quality of the shipped features, each extra, all extras, other C."""
     import numpy as np
 
-    from qa.eval.calibration_fit import _in_setting, _logistic, _out_of_fold, _served, quality
+    from qa.eval.calibration_fit import in_setting, logistic, out_of_fold, quality, served_reads
 
     names = [*FEATURES, *EXTRA]
     x = np.asarray([r["features"] for r in rows], dtype=np.float64)
@@ -121,8 +121,8 @@ def compare(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
         scale = z.std(axis=0)
         scale[scale < 1e-9] = 1.0
         z = (z - z.mean(axis=0)) / scale
-        served = _served(rows, _out_of_fold(z, y, groups, 5, lambda: _logistic(c)).tolist())
-        every, open_ = quality(served, 0.2), quality(_in_setting(served, "open"), 0.2)
+        served = served_reads(rows, out_of_fold(z, y, groups, 5, lambda: logistic(c)).tolist())
+        every, open_ = quality(served, 0.2), quality(in_setting(served, "open"), 0.2)
         return {
             "ece": every["ece"],
             "aurc": every["aurc"],

@@ -18,7 +18,7 @@ from qa.answer.features import FEATURES
 from qa.common import selective as sv
 
 
-def _served(
+def served_reads(
     rows: Sequence[dict[str, Any]], scores: Sequence[float]
 ) -> dict[tuple[str, str], tuple[float, bool]]:
     """Per read (question, setting): the best-scoring candidate's score and label."""
@@ -30,7 +30,7 @@ def _served(
     return best
 
 
-def _in_setting(
+def in_setting(
     served: dict[tuple[str, str], tuple[float, bool]], setting: str
 ) -> dict[tuple[str, str], tuple[float, bool]]:
     """The reads of ``served`` made in one setting ("open", "closed", ...)."""
@@ -76,7 +76,8 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _logistic(c: float) -> Any:
+def logistic(c: float) -> Any:
+    """The calibrator's model: logistic regression with inverse regularisation ``c``."""
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=c, max_iter=5000)
@@ -91,7 +92,16 @@ def _boosted() -> Any:
     )
 
 
-def _out_of_fold(z: Any, y: Any, groups: Any, folds: int, make: Any) -> Any:
+def out_of_fold(z: Any, y: Any, groups: Any, folds: int, make: Any) -> Any:
+    """Probabilities for every row from models (``make()``) that never saw its group.
+
+    Args:
+        z: Standardised features, one row per candidate.
+        y: Labels (1 = right).
+        groups: The question of each row; folds never split a question.
+        folds: Number of folds.
+        make: Builds an unfitted scikit-learn classifier.
+    """
     import numpy as np
     from sklearn.model_selection import GroupKFold
 
@@ -136,20 +146,20 @@ def fit_calibrator(
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
     z = (x - mean) / scale
-    oof = _out_of_fold(z, y, groups, folds, lambda: _logistic(c))
+    oof = out_of_fold(z, y, groups, folds, lambda: logistic(c))
     ablations = {}
     for name, dropped in ABLATIONS.items():
         keep = [i for i, f in enumerate(FEATURES) if f not in dropped]
-        probs = _out_of_fold(z[:, keep], y, groups, folds, lambda: _logistic(c))
-        q = quality(_served(rows, probs.tolist()), risk)
+        probs = out_of_fold(z[:, keep], y, groups, folds, lambda: logistic(c))
+        q = quality(served_reads(rows, probs.tolist()), risk)
         ablations[name] = {k: q[k] for k in _SUMMARY}
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # OpenMP threads beside a busy core slow it tenfold
-        boosted_oof = _out_of_fold(z, y, groups, folds, _boosted)
-    boosted_served = _served(rows, boosted_oof.tolist())
+        boosted_oof = out_of_fold(z, y, groups, folds, _boosted)
+    boosted_served = served_reads(rows, boosted_oof.tolist())
     boosted = quality(boosted_served, risk)
-    model = _logistic(c)
+    model = logistic(c)
     model.fit(z, y)
     calibrator = Calibrator(
         features=FEATURES,
@@ -162,8 +172,8 @@ def fit_calibrator(
     by_setting: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         by_setting[r["setting"]].append(i)
-    calibrated = _served(rows, oof.tolist())
-    raw = _served(rows, [float(r["raw"]) for r in rows])
+    calibrated = served_reads(rows, oof.tolist())
+    raw = served_reads(rows, [float(r["raw"]) for r in rows])
     report: dict[str, Any] = {
         "rows": len(rows),
         "positives": int(y.sum()),
@@ -174,8 +184,8 @@ def fit_calibrator(
         "uncalibrated_raw_score": quality(raw, risk),
         "by_setting": {
             name: {
-                "calibrated": quality(_in_setting(calibrated, name), risk),
-                "raw": quality(_in_setting(raw, name), risk),
+                "calibrated": quality(in_setting(calibrated, name), risk),
+                "raw": quality(in_setting(raw, name), risk),
             }
             for name in sorted(by_setting)
         },
@@ -184,7 +194,7 @@ def fit_calibrator(
         "gradient_boosting_out_of_fold": {
             **{k: boosted[k] for k in _SUMMARY},
             "aurc_by_setting": {
-                name: quality(_in_setting(boosted_served, name), risk)["aurc"]
+                name: quality(in_setting(boosted_served, name), risk)["aurc"]
                 for name in sorted(by_setting)
             },
         },
