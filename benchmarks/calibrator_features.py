@@ -32,6 +32,7 @@ from qa.answer.features import FEATURES
 from qa.common.lexicon import sentence_bounds
 from qa.common.question import specific_terms
 from qa.eval.calibrate import prepare, read_rows
+from qa.eval.report import write_jsonl
 from qa.reader.artifact import find_artifact
 from qa.settings import AnsweringSettings
 from qa.types import Candidate, Span
@@ -47,6 +48,8 @@ EXTRA: tuple[str, ...] = (
     "log_words_x_margin",  # log_answer_words x margin (long answers the reader is sure of)
     "names_not_in_sentence",  # the question's names that the answer's sentence lacks
 )
+# the twins the shipped calibrator was fitted with (docs/reader.md, "The answer calibrator")
+SHIPPED_TWINS = ("antonym", "negation")
 _WORD = re.compile(r"[a-z0-9']+")
 
 
@@ -109,7 +112,14 @@ def compare(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Out-of-fold quality of the shipped features, each extra, all extras, other C."""
     import numpy as np
 
-    from qa.eval.calibration_fit import in_setting, logistic, out_of_fold, quality, served_reads
+    from qa.eval.calibration_fit import (
+        in_setting,
+        logistic,
+        out_of_fold,
+        quality,
+        served_reads,
+        standardise,
+    )
 
     names = [*FEATURES, *EXTRA]
     x = np.asarray([r["features"] for r in rows], dtype=np.float64)
@@ -117,10 +127,7 @@ def compare(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
     groups = np.asarray([r["qid"] for r in rows])
 
     def fit(columns: Sequence[str], c: float = 1.0) -> dict[str, float]:
-        z = x[:, [names.index(n) for n in columns]]
-        scale = z.std(axis=0)
-        scale[scale < 1e-9] = 1.0
-        z = (z - z.mean(axis=0)) / scale
+        z, _, _ = standardise(x[:, [names.index(n) for n in columns]])
         served = served_reads(rows, out_of_fold(z, y, groups, 5, lambda: logistic(c)).tolist())
         every, open_ = quality(served, 0.2), quality(in_setting(served, "open"), 0.2)
         return {
@@ -164,8 +171,8 @@ def main() -> None:
     ap.add_argument("--rows", type=Path, default=None, help="refit rows a previous run wrote")
     ap.add_argument(
         "--twin-kinds",
-        default="antonym,negation",
-        help="twins read (the shipped calibrator's: antonym,negation; of antonym, swap, negation)",
+        default=",".join(SHIPPED_TWINS),
+        help="twins read (default: the shipped calibrator's; of antonym, swap, negation)",
     )
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results/calibrator_features.json"))
     args = ap.parse_args()
@@ -178,11 +185,11 @@ def main() -> None:
         plan = prepare(artifact)
         kinds = [k for k in args.twin_kinds.split(",") if k]
         rows, _, _ = read_rows(plan, args.distractors, args.work, kinds, propose=propose)
-        shipped = kinds == ["antonym", "negation"]
+        shipped = tuple(kinds) == SHIPPED_TWINS
         path = args.work / (
             "rows_extra.jsonl" if shipped else f"rows_extra-{'+'.join(kinds)}.jsonl"
         )
-        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        write_jsonl(path, rows)
     table = compare(rows)
     width = max(len(k) for k in table)
     print(f"{'':{width}}  ECE     AURC    open AURC  open risk@50%")

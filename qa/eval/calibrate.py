@@ -46,6 +46,7 @@ from qa.common.metrics import max_exact
 from qa.eval.calibration_fit import fit_calibrator, reliability_plot
 from qa.eval.datasets import EvalDoc, EvalSet, load_distractors
 from qa.eval.records import closed_hits
+from qa.eval.report import write_jsonl
 from qa.eval.tune import heldout_set
 from qa.reader.perturb import KINDS as TWIN_KINDS
 from qa.reader.perturb import perturb_all
@@ -289,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows, n_distractors, read_s = read_rows(
         plan, args.distractors, args.work, kinds if args.twins else None
     )
-    (args.work / "rows.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    write_jsonl(args.work / "rows.jsonl", rows)
     weights_sha = str(plan.manifest.get("weights", {}).get("sha256", ""))
     calibrator, report = fit_calibrator(rows, reader_sha256=weights_sha, risk=args.risk)
     command = "python -m qa.eval.calibrate " + " ".join(argv if argv is not None else sys.argv[1:])

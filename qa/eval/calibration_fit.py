@@ -76,6 +76,14 @@ ABLATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def standardise(x: Any) -> tuple[Any, Any, Any]:
+    """``(z, mean, scale)``: the columns of ``x`` centred and scaled (a constant one by 1)."""
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return (x - mean) / scale, mean, scale
+
+
 def logistic(c: float) -> Any:
     """The calibrator's model: logistic regression with inverse regularisation ``c``."""
     from sklearn.linear_model import LogisticRegression
@@ -142,10 +150,7 @@ def fit_calibrator(
     x = np.asarray([r["features"] for r in rows], dtype=np.float64)
     y = np.asarray([r["label"] for r in rows], dtype=np.int64)
     groups = np.asarray([r["qid"] for r in rows])
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    z = (x - mean) / scale
+    z, mean, scale = standardise(x)
     oof = out_of_fold(z, y, groups, folds, lambda: logistic(c))
     ablations = {}
     for name, dropped in ABLATIONS.items():
